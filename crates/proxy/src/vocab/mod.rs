@@ -83,8 +83,10 @@ struct ConceptMap<'a> {
 pub struct Vocabulary<'a> {
     /// Maps in table order.
     maps: Vec<ConceptMap<'a>>,
-    /// For each table (`HL70001`), the indexes of its maps in lookup order.
-    by_table: HashMap<&'a str, Vec<usize>>,
+    /// Map indexes by exact map name.
+    by_name: HashMap<&'a str, usize>,
+    /// For each table number (1 for `HL70001`), the indexes of its maps in lookup order.
+    by_table: HashMap<u16, Vec<usize>>,
 }
 
 impl Vocabulary<'static> {
@@ -159,7 +161,10 @@ impl<'a> Vocabulary<'a> {
             concept_map.codes.insert(v2_code, coding);
         }
         for (idx, map) in vocabulary.maps.iter().enumerate() {
-            vocabulary.by_table.entry(map.table).or_default().push(idx);
+            vocabulary.by_name.insert(map.name, idx);
+            if let Some(number) = systems::table_number(map.table) {
+                vocabulary.by_table.entry(number).or_default().push(idx);
+            }
         }
         // A plain map (`EventType`) comes before qualified ones (`Event[EncounterStatus]`); among
         // equals, table order (map names sorted) decides.
@@ -183,34 +188,31 @@ impl<'a> Vocabulary<'a> {
     /// names first, then the others by name, and the first map that knows the code answers. Pass
     /// the map name to choose one. The code is matched exactly (v2 codes are case-sensitive).
     pub fn map(&self, map_or_table: &str, code: &str) -> Option<&MappedCoding<'a>> {
-        if let Some(map) = self
-            .maps
-            .iter()
-            .find(|m| same_map_name(m.name, map_or_table))
-        {
-            return map.codes.get(code);
+        // Map names start with a letter and never read as a table number, so the forms never clash.
+        if let Some(table) = systems::table_number(map_or_table) {
+            return self
+                .by_table
+                .get(&table)?
+                .iter()
+                .filter_map(|&idx| self.maps.get(idx))
+                .find_map(|map| map.codes.get(code));
         }
-        let table = systems::table_number(map_or_table)?;
-        let indexes = self
-            .by_table
-            .iter()
-            .find(|(name, _)| systems::table_number(name) == Some(table))?
-            .1;
-        indexes
-            .iter()
-            .filter_map(|&idx| self.maps.get(idx))
-            .find_map(|map| map.codes.get(code))
+        let idx = match self.by_name.get(map_or_table) {
+            Some(&idx) => idx,
+            None => self
+                .maps
+                .iter()
+                .position(|m| same_map_name(m.name, map_or_table))?,
+        };
+        self.maps.get(idx)?.codes.get(code)
     }
 
     /// The names of the maps for a v2 table (`HL70004` or `0004`), in lookup order.
     pub fn maps_for_table(&self, table: &str) -> Vec<&'a str> {
-        let Some(number) = systems::table_number(table) else {
-            return Vec::new();
-        };
-        self.by_table
-            .iter()
-            .filter(|(name, _)| systems::table_number(name) == Some(number))
-            .flat_map(|(_, indexes)| indexes.iter())
+        systems::table_number(table)
+            .and_then(|number| self.by_table.get(&number))
+            .into_iter()
+            .flatten()
             .filter_map(|&idx| self.maps.get(idx).map(|map| map.name))
             .collect()
     }
