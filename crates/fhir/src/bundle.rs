@@ -308,7 +308,7 @@ impl BundleBuilder {
     ///
     /// Reported: relative references (`Type/id`, including versioned ones) that are not
     /// `Type/id` of an entry, and `urn:` references that are not an entry's fullUrl (a `urn:`
-    /// can only resolve inside the Bundle). Not reported: local references to contained
+    /// can only resolve inside the Bundle, and never in a batch). Not reported: local references to contained
     /// resources (`#id`) and absolute URLs, which point outside on purpose.
     pub fn unresolved_references(&self) -> Vec<UnresolvedReference> {
         let targets = self.reference_targets();
@@ -318,7 +318,10 @@ impl BundleBuilder {
             visit_references(&entry.resource, &mut path, &mut |path, reference| {
                 let resolved = match reference_kind(reference) {
                     ReferenceKind::Local | ReferenceKind::Absolute => true,
-                    ReferenceKind::Urn => self.entry_idx_by_full_url.contains_key(reference),
+                    ReferenceKind::Urn => {
+                        self.kind != BundleKind::Batch
+                            && self.entry_idx_by_full_url.contains_key(reference)
+                    }
                     ReferenceKind::Relative => targets.contains_key(reference),
                 };
                 if !resolved {

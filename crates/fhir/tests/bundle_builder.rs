@@ -195,6 +195,22 @@ fn batch_keeps_relative_references() {
     builder.add(EntryInput::new(patient())).unwrap();
     builder.add(EntryInput::new(observation)).unwrap();
     assert_eq!(builder.unresolved_references(), []);
+    // A server does not resolve `urn:uuid:` between batch entries.
+    let patient_url = format!("urn:uuid:{patient_id}");
+    let by_urn = json!({
+        "resourceType": "Observation",
+        "id": id("Observation", "ORD2").to_string(),
+        "subject": {"reference": patient_url}
+    });
+    let by_urn_url = builder.add(EntryInput::new(by_urn)).unwrap();
+    assert_eq!(
+        builder.unresolved_references(),
+        [UnresolvedReference {
+            full_url: by_urn_url,
+            path: "Observation.subject.reference".into(),
+            reference: patient_url,
+        }]
+    );
     let bundle = builder.build();
     assert_eq!(
         bundle["entry"][1]["resource"]["subject"]["reference"],
