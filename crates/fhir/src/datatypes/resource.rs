@@ -45,7 +45,7 @@ impl ExtensionValue {
     }
 }
 
-/// `Extension`: url, extension[], value[x].
+/// `Extension`: `url`, `extension[]`, `value[x]`.
 ///
 /// The url comes first, as in the R4 JSON template (and as an attribute in XML). A simple
 /// extension has a value; a complex one has nested extensions. Having both breaks invariant
