@@ -308,3 +308,164 @@ pub fn build_ack(
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+
+    const NOW: &str = "20240305103015+0100";
+
+    fn header(msh: &str) -> MessageHeader {
+        parse(msh.as_bytes()).0.header()
+    }
+
+    /// Builds an ACK, checks the exact text, then parses it back and checks `(path, value)` pairs.
+    fn check(
+        msh: &str,
+        outcome: AckOutcome,
+        errors: &[AckError],
+        expected: Option<&str>,
+        values: &[(&str, Option<&str>)],
+    ) {
+        let now = Timestamp::parse(NOW).unwrap();
+        let built = build_ack(&header(msh), outcome, errors, &now, "ACK|1");
+        assert_eq!(built.as_deref(), expected, "{msh}");
+        let Some(text) = built else { return };
+        let (ack, diagnostics) = parse(text.as_bytes());
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        for (path, want) in values {
+            assert_eq!(ack.get(path).as_deref(), *want, "{msh} {path}");
+        }
+    }
+
+    fn missing_pid3() -> AckError {
+        AckError {
+            location: Some(ErrorLocation {
+                segment_id: "PID".into(),
+                sequence: Some(1),
+                field: Some(3),
+                repetition: Some(1),
+                component: Some(1),
+                subcomponent: None,
+            }),
+            code: ErrorCode::RequiredFieldMissing,
+            severity: ErrorSeverity::Error,
+            message: "PID-3 is empty | fix^it".into(),
+        }
+    }
+
+    const V25: &str =
+        "MSH|^~\\&|SEND|SFAC^1.2^ISO|RECV|RFAC|20240305||ADT^A01^ADT_A01|C\\F\\1|P|2.5.1";
+    const V23: &str = "MSH|^~\\&|SEND|SFAC|RECV|RFAC|20240305||ADT^A01|C1|T|2.3";
+
+    #[test]
+    fn original_mode() {
+        let v25_error = "MSH|^~\\&|RECV|RFAC|SEND|SFAC^1.2^ISO|20240305103015+0100||ACK^A01^ACK|ACK\\F\\1|P|2.5.1\r\
+                         MSA|AE|C\\F\\1\r\
+                         ERR||PID^1^3^1^1|101^Required field missing^HL70357|E||||PID-3 is empty \\F\\ fix\\S\\it\r";
+        let v23_error = "MSH|^~\\&|RECV|RFAC|SEND|SFAC|20240305103015+0100||ACK^A01^ACK|ACK\\F\\1|T|2.3\r\
+                         MSA|AR|C1|PID-3 is empty \\F\\ fix\\S\\it\r\
+                         ERR|PID^1^3^101&Required field missing&HL70357\r";
+        let v25_ok = "MSH|^~\\&|RECV|RFAC|SEND|SFAC^1.2^ISO|20240305103015+0100||ACK^A01^ACK|ACK\\F\\1|P|2.5.1\rMSA|AA|C\\F\\1\r";
+        check(
+            V25,
+            AckOutcome::Accepted,
+            &[],
+            Some(v25_ok),
+            &[
+                ("MSA-1", Some("AA")),
+                ("MSA-2", Some("C|1")),
+                ("MSH-10", Some("ACK|1")),
+                ("MSH-6.2", Some("1.2")),
+            ],
+        );
+        check(
+            V25,
+            AckOutcome::Error,
+            &[missing_pid3()],
+            Some(v25_error),
+            &[
+                ("MSH-3", Some("RECV")),
+                ("MSH-5", Some("SEND")),
+                ("MSH-7", Some(NOW)),
+                ("MSH-9.3", Some("ACK")),
+                ("MSA-1", Some("AE")),
+                ("ERR-2.1", Some("PID")),
+                ("ERR-2.3", Some("3")),
+                ("ERR-3.1", Some("101")),
+                ("ERR-3.3", Some("HL70357")),
+                ("ERR-4", Some("E")),
+                ("ERR-8", Some("PID-3 is empty | fix^it")),
+            ],
+        );
+        check(
+            V23,
+            AckOutcome::Rejected,
+            &[missing_pid3()],
+            Some(v23_error),
+            &[
+                ("MSA-1", Some("AR")),
+                ("MSA-3", Some("PID-3 is empty | fix^it")),
+                ("ERR-1.4.1", Some("101")),
+                ("MSH-11", Some("T")),
+                ("MSH-12", Some("2.3")),
+            ],
+        );
+    }
+
+    #[test]
+    fn enhanced_mode() {
+        let with =
+            |accept: &str| format!("MSH|^~\\&|S|F|R|RF|20240305||ORU^R01|C9|P|2.5.1|||{accept}|AL");
+        let cases = [
+            ("AL", AckOutcome::Accepted, Some("CA")),
+            ("AL", AckOutcome::Error, Some("CE")),
+            ("AL", AckOutcome::Rejected, Some("CR")),
+            ("", AckOutcome::Accepted, Some("CA")),
+            ("NE", AckOutcome::Accepted, None),
+            ("NE", AckOutcome::Rejected, None),
+            ("ER", AckOutcome::Accepted, None),
+            ("ER", AckOutcome::Error, Some("CE")),
+            ("SU", AckOutcome::Accepted, Some("CA")),
+            ("SU", AckOutcome::Rejected, None),
+        ];
+        let now = Timestamp::parse(NOW).unwrap();
+        for (accept, outcome, expected) in cases {
+            let original = header(&with(accept));
+            assert_eq!(
+                ack_code(&original, outcome).map(AckCode::as_str),
+                expected,
+                "{accept} {outcome:?}"
+            );
+            let built = build_ack(&original, outcome, &[], &now, "A1");
+            let code = built.as_deref().map(|text| {
+                parse(text.as_bytes())
+                    .0
+                    .get("MSA-1")
+                    .map(|c| c.into_owned())
+            });
+            assert_eq!(code.flatten().as_deref(), expected, "{accept} {outcome:?}");
+        }
+    }
+
+    #[test]
+    fn ack_keeps_unusual_delimiters() {
+        let original = header("MSH#*@!$#S#F#R#RF#20240305##ADT*A08#C*7#P#2.6");
+        let now = Timestamp::parse("20240305").unwrap();
+        let error = AckError {
+            location: None,
+            code: ErrorCode::ApplicationInternalError,
+            severity: ErrorSeverity::Warning,
+            message: "a#b*c".into(),
+        };
+        let text = build_ack(&original, AckOutcome::Error, &[error], &now, "N1").unwrap();
+        assert_eq!(
+            text,
+            "MSH#*@!$#R#RF#S#F#20240305##ACK*A08*ACK#N1#P#2.6\rMSA#AE#C!S!7\rERR###207*Application internal error*HL70357#W####a!F!b!S!c\r"
+        );
+        let (ack, _) = parse(text.as_bytes());
+        assert_eq!(ack.get("MSA-2").as_deref(), Some("C*7"));
+        assert_eq!(ack.get("ERR-8").as_deref(), Some("a#b*c"));
+    }
+}

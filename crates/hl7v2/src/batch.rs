@@ -75,10 +75,10 @@ impl<'a> Splitter<'a> {
     }
 
     fn close_message(&mut self) {
-        if let Some((start, end)) = self.current.take() {
-            if let Some(bytes) = self.input.get(start..end) {
-                self.batch.messages.push(bytes);
-            }
+        if let Some((start, end)) = self.current.take()
+            && let Some(bytes) = self.input.get(start..end)
+        {
+            self.batch.messages.push(bytes);
         }
     }
 
@@ -276,7 +276,8 @@ mod tests {
         let stray = format!("PID|0\r{M1}\n\n{M2}\n");
         let bad_count_text = format!("BHS|^~\\&\r{M1}\rBTS|x");
         let (m1_crlf, m2_crlf) = (M1.replace('\r', "\r\n"), M2.replace('\r', "\r\n"));
-        let cases: Vec<(String, Vec<&str>, Vec<(DiagnosticKind, &str)>)> = vec![
+        type Case<'c> = (String, Vec<&'c str>, Vec<(DiagnosticKind, &'c str)>);
+        let cases: Vec<Case<'_>> = vec![
             (format!("{M1}\r{M2}\r"), vec![M1, M2], vec![]),
             (full, vec![M1, M2], vec![]),
             (crlf, vec![&m1_crlf, &m2_crlf], vec![]),

@@ -110,7 +110,7 @@ pub struct FhirDateTime {
 }
 
 fn is_leap(year: u16) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
 fn days_in_month(year: u16, month: u8) -> u8 {
@@ -348,6 +348,23 @@ impl fmt::Display for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// 1970-01-01T00:00:00+00:00 at second precision: a valid value for callers that need a
+    /// timestamp and whose clock reading could not be parsed.
+    pub const UNIX_EPOCH: Timestamp = Timestamp {
+        year: 1970,
+        month: 1,
+        day: 1,
+        hour: 0,
+        minute: 0,
+        second: 0,
+        fraction: 0,
+        fraction_digits: 0,
+        offset_minutes: Some(0),
+        precision: Precision::Second,
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,7 +386,8 @@ mod tests {
     #[test]
     fn parse_table() {
         use Precision::*;
-        let cases: &[(&str, Result<(Precision, &str, &str), &str>)] = &[
+        type Case<'c> = (&'c str, Result<(Precision, &'c str, &'c str), &'c str>);
+        let cases: &[Case<'_>] = &[
             ("2024", Ok((Year, "2024", "2024"))),
             ("202403", Ok((Month, "202403", "2024-03"))),
             ("20240305", Ok((Day, "20240305", "2024-03-05"))),
@@ -466,7 +484,8 @@ mod tests {
 
     #[test]
     fn fhir_offsets() {
-        let cases: &[(&str, Option<i32>, Result<(&str, bool, bool), &str>)] = &[
+        type Case<'c> = (&'c str, Option<i32>, Result<(&'c str, bool, bool), &'c str>);
+        let cases: &[Case<'_>] = &[
             ("20240305103015", None, Err("no offset")),
             ("2024030510", None, Err("no offset")),
             ("20240305", None, Ok(("2024-03-05", false, false))),

@@ -142,28 +142,28 @@ pub(crate) fn decode_input<'a>(input: &'a [u8], diagnostics: &mut Vec<Diagnostic
         Ok(text) => return Cow::Borrowed(text),
         Err(err) => err.valid_up_to(),
     };
-    if let (Some(label), Some(CharsetSupport::Legacy(name))) = (&msh18, support) {
-        if let Some(encoding) = Encoding::for_label(name.as_bytes()) {
-            let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
-            let (kind, severity, what) = if had_errors {
-                (
-                    DiagnosticKind::NonUtf8Replaced,
-                    Severity::Warning,
-                    "with replacements",
-                )
-            } else {
-                (DiagnosticKind::CharsetDecoded, Severity::Info, "")
-            };
-            diagnostics.push(Diagnostic::new(
-                kind,
-                severity,
-                charset_location(),
-                format!("decoded from {label:?} as {name} {what}")
-                    .trim_end()
-                    .to_owned(),
-            ));
-            return Cow::Owned(text.into_owned());
-        }
+    if let (Some(label), Some(CharsetSupport::Legacy(name))) = (&msh18, support)
+        && let Some(encoding) = Encoding::for_label(name.as_bytes())
+    {
+        let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
+        let (kind, severity, what) = if had_errors {
+            (
+                DiagnosticKind::NonUtf8Replaced,
+                Severity::Warning,
+                "with replacements",
+            )
+        } else {
+            (DiagnosticKind::CharsetDecoded, Severity::Info, "")
+        };
+        diagnostics.push(Diagnostic::new(
+            kind,
+            severity,
+            charset_location(),
+            format!("decoded from {label:?} as {name} {what}")
+                .trim_end()
+                .to_owned(),
+        ));
+        return Cow::Owned(text.into_owned());
     }
     let line = line_of(bytes, invalid_at);
     diagnostics.push(Diagnostic::new(

@@ -41,7 +41,7 @@ pub fn decode_with_issues<'t>(
 
 /// Decodes hex digit pairs to bytes; `None` unless non-empty, even and all hex.
 fn hex_bytes(digits: &str) -> Option<Vec<u8>> {
-    if digits.is_empty() || digits.len() % 2 != 0 {
+    if digits.is_empty() || !digits.len().is_multiple_of(2) {
         return None;
     }
     digits

@@ -199,14 +199,123 @@ pub(crate) fn check(message: &Message<'_>, diagnostics: &mut Vec<Diagnostic>) {
             ));
         }
     }
-    if let Some(raw) = &header.timestamp_raw {
-        if let Err(err) = Timestamp::parse(raw) {
-            diagnostics.push(Diagnostic::new(
-                DiagnosticKind::InvalidTimestamp,
-                Severity::Warning,
-                at(7, Some(1)),
-                format!("MSH-7: {err}"),
-            ));
+    if let Some(raw) = &header.timestamp_raw
+        && let Err(err) = Timestamp::parse(raw)
+    {
+        diagnostics.push(Diagnostic::new(
+            DiagnosticKind::InvalidTimestamp,
+            Severity::Warning,
+            at(7, Some(1)),
+            format!("MSH-7: {err}"),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+
+    /// Expected header values, as `(what, value)` pairs.
+    fn check(input: &str, expected: &[(&str, Option<&str>)]) {
+        let (message, _) = parse(input.as_bytes());
+        let header = message.header();
+        let hd = |hd: &Option<HierarchicDesignator>| {
+            hd.as_ref()
+                .map(|hd| format!("{}|{}", hd.raw, hd.namespace_id.as_deref().unwrap_or("")))
+        };
+        for (what, want) in expected {
+            let got = match *what {
+                "code" => header.message_code.clone(),
+                "trigger" => header.trigger_event.clone(),
+                "structure" => header.structure.clone(),
+                "derived" => Some(header.structure_derived.to_string()),
+                "version" => header.version.clone(),
+                "version_number" => header.version_number().map(|(a, b)| format!("{a}.{b}")),
+                "control" => header.control_id.clone(),
+                "sender" => hd(&header.sending_application),
+                "sending_facility" => hd(&header.sending_facility),
+                "receiver" => hd(&header.receiving_application),
+                "receiving_facility" => hd(&header.receiving_facility),
+                "time" => header.timestamp.map(|t| t.to_string()),
+                "processing" => header.processing_id.clone(),
+                "accept" => header.accept_ack_type.clone(),
+                "application" => header.application_ack_type.clone(),
+                "charset" => header.charset.clone(),
+                "enhanced" => Some(header.enhanced_ack_mode().to_string()),
+                other => panic!("unknown key {other}"),
+            };
+            assert_eq!(got.as_deref(), *want, "{input:?} {what}");
+        }
+    }
+
+    #[test]
+    fn header_table() {
+        let full = "MSH|^~\\&|ADTApp|GHHSFacility^2.16.840.1.122848.1.30^ISO|EHRApp^1.Edu^ISO|GHHRFacility|198908181126+0215|SECURITY|ADT^A01^ADT_A01|MSG00001|P^T|2.8|||AL|NE||UNICODE UTF-8~8859/1";
+        let derived = "MSH|^~\\&|S|F|R|RF|20240305||ADT^A04|C1|P|2.5";
+        let legacy = "MSH|^~\\&|S|F|R|RF|20240305||ORU^R01|C\\T\\2|D|2.3.1";
+        let ack = "MSH|^~\\&|S|F|R|RF|20240305||ACK|C3|P|2.4";
+        type Case<'c> = (&'c str, Vec<(&'c str, Option<&'c str>)>);
+        let cases: Vec<Case<'_>> = vec![
+            (
+                full,
+                vec![
+                    ("code", Some("ADT")),
+                    ("trigger", Some("A01")),
+                    ("structure", Some("ADT_A01")),
+                    ("derived", Some("false")),
+                    ("version", Some("2.8")),
+                    ("version_number", Some("2.8")),
+                    ("control", Some("MSG00001")),
+                    ("sender", Some("ADTApp|ADTApp")),
+                    (
+                        "sending_facility",
+                        Some("GHHSFacility^2.16.840.1.122848.1.30^ISO|GHHSFacility"),
+                    ),
+                    ("receiver", Some("EHRApp^1.Edu^ISO|EHRApp")),
+                    ("receiving_facility", Some("GHHRFacility|GHHRFacility")),
+                    ("time", Some("198908181126+0215")),
+                    ("processing", Some("P")),
+                    ("accept", Some("AL")),
+                    ("application", Some("NE")),
+                    ("charset", Some("UNICODE UTF-8")),
+                    ("enhanced", Some("true")),
+                ],
+            ),
+            (
+                derived,
+                vec![
+                    ("structure", Some("ADT_A01")),
+                    ("derived", Some("true")),
+                    ("enhanced", Some("false")),
+                    ("accept", None),
+                    ("charset", None),
+                ],
+            ),
+            (
+                legacy,
+                vec![
+                    ("structure", Some("ORU_R01")),
+                    ("control", Some("C&2")),
+                    ("version_number", Some("2.3")),
+                    ("processing", Some("D")),
+                ],
+            ),
+            (
+                ack,
+                vec![
+                    ("structure", Some("ACK")),
+                    ("trigger", None),
+                    ("derived", Some("true")),
+                ],
+            ),
+            (
+                "PID|1",
+                vec![("code", None), ("structure", None), ("sender", None)],
+            ),
+        ];
+        for (input, expected) in cases {
+            check(input, &expected);
         }
     }
 }

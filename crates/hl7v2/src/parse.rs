@@ -262,3 +262,195 @@ fn check_escapes(message: &Message<'_>, diagnostics: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Values<'c> = Vec<(&'c str, Option<&'c str>)>;
+    type Kinds<'c> = Vec<(DiagnosticKind, &'c str)>;
+
+    const MSH: &str =
+        "MSH|^~\\&|SEND|FAC|RECV|RFAC|20240305103015+0100||ADT^A01^ADT_A01|CTRL1|P|2.5.1";
+
+    /// Parses `input` and checks each `(path, expected value)` and the diagnostic kinds with locations.
+    fn check(
+        input: &[u8],
+        values: &[(&str, Option<&str>)],
+        diagnostics: &[(DiagnosticKind, &str)],
+    ) {
+        let (message, found) = parse(input);
+        let shown = String::from_utf8_lossy(input);
+        for (path, expected) in values {
+            assert_eq!(message.get(path).as_deref(), *expected, "{shown:?} {path}");
+        }
+        let got: Vec<_> = found
+            .iter()
+            .map(|d| (d.kind, d.location.to_string()))
+            .collect();
+        let want: Vec<_> = diagnostics
+            .iter()
+            .map(|(k, l)| (*k, (*l).to_owned()))
+            .collect();
+        assert_eq!(got, want, "{shown:?}");
+    }
+
+    #[test]
+    fn paths_and_separators() {
+        let cr = format!(
+            "{MSH}\rPID|1||123^^^H^MR~456^^^S^SS&x||Doe^Jane\rOBX|1|ST|A||v1\rOBX|2|ST|B||v2\r\r\n\n"
+        );
+        let mixed = format!("{MSH}\r\nPID|1||123\nPV1|1|I\rZZ1|a");
+        let cases: Vec<(String, Values<'_>)> = vec![
+            (
+                cr,
+                vec![
+                    ("MSH-1", Some("|")),
+                    ("MSH-2", Some("^~\\&")),
+                    ("MSH-3", Some("SEND")),
+                    ("MSH-9", Some("ADT^A01^ADT_A01")),
+                    ("MSH-9.2", Some("A01")),
+                    ("MSH-10", Some("CTRL1")),
+                    ("MSH-12", Some("2.5.1")),
+                    ("PID-3", Some("123^^^H^MR")),
+                    ("PID-3[2].1", Some("456")),
+                    ("PID-3[2].5", Some("SS&x")),
+                    ("PID-3[2].5.2", Some("x")),
+                    ("PID-3[3].1", None),
+                    ("PID-5.2", Some("Jane")),
+                    ("PID-5.3", None),
+                    ("PID-99", None),
+                    ("OBX-5", Some("v1")),
+                    ("OBX[2]-5", Some("v2")),
+                    ("OBX[3]-5", None),
+                    ("NTE-1", None),
+                    ("bad path", None),
+                ],
+            ),
+            (
+                mixed,
+                vec![
+                    ("PID-3", Some("123")),
+                    ("PV1-2", Some("I")),
+                    ("ZZ1-1", Some("a")),
+                ],
+            ),
+        ];
+        for (input, values) in cases {
+            check(input.as_bytes(), &values, &[]);
+        }
+    }
+
+    #[test]
+    fn delimiter_variants() {
+        let hash = "MSH#*@!$#S#F#R#RF#20240305##ADT*A01#C1#P#2.5\rPID#1##a*b@c*d$e!F!";
+        let truncation = "MSH|^~\\&#|S|F|R|RF|20240305||ADT^A01|C1|P|2.7\rNTE|1||a\\P\\b";
+        let cases: Vec<(&str, Values<'_>)> = vec![
+            (
+                hash,
+                vec![
+                    ("MSH-1", Some("#")),
+                    ("MSH-2", Some("*@!$")),
+                    ("MSH-9.2", Some("A01")),
+                    ("PID-3.2", Some("b")),
+                    ("PID-3[2].2.2", Some("e#")),
+                    ("PID-3[2].3", None),
+                ],
+            ),
+            (
+                truncation,
+                vec![("MSH-2", Some("^~\\&#")), ("NTE-3", Some("a#b"))],
+            ),
+        ];
+        for (input, values) in cases {
+            check(input.as_bytes(), &values, &[]);
+        }
+    }
+
+    #[test]
+    fn diagnostics_name_their_place() {
+        use DiagnosticKind::*;
+        let bom = [b"\xEF\xBB\xBF".as_slice(), MSH.as_bytes(), b"\rPID|1"].concat();
+        let escapes = format!("{MSH}\rNTE|1||ok\\F\\~x^y&bad\\Q\\|\\XZ\\|\\C2842\\t");
+        let cases: Vec<(Vec<u8>, Kinds<'_>)> = vec![
+            (bom, vec![(ByteOrderMarkStripped, "MSH(0)")]),
+            (b"PID|1\rPV1|1".to_vec(), vec![(NoMshAtStart, "PID(0)")]),
+            (b"".to_vec(), vec![(EmptyInput, "MSH(0)")]),
+            (b"\r\n\r\n".to_vec(), vec![(EmptyInput, "MSH(0)")]),
+            (
+                format!("{MSH}\rpid|1\rPID1|x\r|a").into_bytes(),
+                vec![
+                    (BadSegmentId, "pid(1)"),
+                    (BadSegmentId, "PID1(2)"),
+                    (BadSegmentId, "(3)"),
+                ],
+            ),
+            (
+                format!("{MSH}\r\rPID|1\r\r").into_bytes(),
+                vec![(EmptySegment, "?(1)")],
+            ),
+            (
+                b"MSH|^~\\&|S|F|R|RF|2024x||^|||".to_vec(),
+                vec![
+                    (MissingRequiredField, "MSH(0)-9.1"),
+                    (MissingRequiredField, "MSH(0)-9.2"),
+                    (MissingRequiredField, "MSH(0)-10"),
+                    (MissingRequiredField, "MSH(0)-12"),
+                    (InvalidTimestamp, "MSH(0)-7.1"),
+                ],
+            ),
+            (
+                escapes.into_bytes(),
+                vec![
+                    (UnknownEscape, "NTE(1)-3[2].2.2"),
+                    (InvalidHexEscape, "NTE(1)-4[1].1.1"),
+                    (CharsetEscapeDropped, "NTE(1)-5[1].1.1"),
+                ],
+            ),
+            (
+                format!("{MSH}\rPID|1\r{MSH}").into_bytes(),
+                vec![(BatchStructure, "MSH(2)")],
+            ),
+            (
+                b"MSH|^~\\&|S|F|R|RF|20240305||ADT^A01|C1|P|2.5||||||8859/1\rPID|||||Ren\xE9"
+                    .to_vec(),
+                vec![(CharsetDecoded, "MSH(0)-18")],
+            ),
+        ];
+        for (input, diagnostics) in cases {
+            check(&input, &[], &diagnostics);
+        }
+    }
+
+    #[test]
+    fn iso_8859_1_is_decoded_from_msh18() {
+        let input =
+            b"MSH|^~\\&|S|F|R|RF|20240305||ADT^A01|C1|P|2.5||||||8859/1\rPID|||||Ren\xE9^Jos\xE9";
+        let (message, _) = parse(input);
+        assert_eq!(message.get("PID-5.1").as_deref(), Some("René"));
+        assert_eq!(message.get("PID-5.2").as_deref(), Some("José"));
+        assert!(matches!(message.text, Cow::Owned(_)));
+    }
+
+    #[test]
+    fn views_borrow_and_split_lazily() {
+        let input = format!("{MSH}\rPID|1||a~b~~c|x\\S\\y");
+        let (message, _) = parse(input.as_bytes());
+        let pid = message.first("PID").unwrap();
+        assert_eq!(pid.name(), "PID");
+        assert_eq!(pid.index(), 1);
+        assert_eq!(pid.n_fields(), 4);
+        assert!(pid.field(2).is_empty());
+        assert!(pid.field(0).is_empty());
+        let reps: Vec<_> = pid.field(3).repetitions().map(|r| r.raw()).collect();
+        assert_eq!(reps, ["a", "b", "", "c"]);
+        assert!(matches!(pid.field(3).decoded(), Cow::Borrowed(_)));
+        assert!(matches!(pid.field(4).decoded(), Cow::Owned(_)));
+        assert_eq!(pid.field(4).component(1).decoded(), "x^y");
+        let msh = message.segment(0).unwrap();
+        assert_eq!(msh.field(2).component(2).raw(), "");
+        assert_eq!(msh.field(2).repetitions().count(), 1);
+        assert_eq!(message.segments_named("PID").count(), 1);
+        assert_eq!(message.delimiters(), Delimiters::default());
+    }
+}
