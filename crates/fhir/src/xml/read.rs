@@ -91,6 +91,11 @@ impl<'i> XmlToJson<'i> {
         self.event_start = usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX);
         match self.reader.read_resolved_event() {
             Ok((namespace, event)) => {
+                if matches!(event, Event::Start(_) | Event::Empty(_)) {
+                    // The event may have consumed a BOM or prolog whitespace before its `<`.
+                    let rest = self.input.get(self.event_start..).unwrap_or_default();
+                    self.event_start += rest.find('<').unwrap_or(0);
+                }
                 let namespace = match namespace {
                     ResolveResult::Bound(ns) if ns.0 == FHIR_NS => Ns::Fhir,
                     ResolveResult::Bound(ns) if ns.0 == XHTML_NS => Ns::Xhtml,
@@ -451,16 +456,30 @@ impl<'i> XmlToJson<'i> {
         name.rsplit_once(':').map_or(name, |(_, local)| local)
     }
 
-    /// An attribute value after XML attribute-value normalization and unescaping.
+    /// An attribute value after XML attribute-value normalization and unescaping; characters
+    /// that XML 1.0 cannot carry (even as references, such as `&#x1;`) are refused.
     fn attribute_value(
         &self,
         attribute: &quick_xml::events::attributes::Attribute<'_>,
     ) -> Result<String, XmlError> {
-        attribute
+        let value = attribute
             .normalized_value(XmlVersion::Implicit1_0)
-            .map(|value| value.into_owned())
-            .map_err(|e| self.error(XmlErrorKind::Syntax(e.to_string())))
+            .map_err(|e| self.error(XmlErrorKind::Syntax(e.to_string())))?;
+        if let Some(bad) = value.chars().find(|&ch| is_invalid_xml10_char(ch)) {
+            let key = attribute.key.into_inner();
+            let reason = format!(
+                "character U+{:04X} in `{key}` is not allowed in XML 1.0",
+                u32::from(bad)
+            );
+            return Err(self.error(XmlErrorKind::Syntax(reason)));
+        }
+        Ok(value.into_owned())
     }
+}
+
+/// True for characters outside the XML 1.0 `Char` production.
+fn is_invalid_xml10_char(ch: char) -> bool {
+    (ch < ' ' && !matches!(ch, '\t' | '\n' | '\r')) || matches!(ch, '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// The namespace of an element, as far as FHIR cares.
