@@ -1,0 +1,5 @@
+//! The command-line tools other than `serve`.
+
+pub mod format;
+pub mod inspect;
+pub mod journal;

@@ -1,0 +1,56 @@
+//! The `fhirgate` binary: one process that receives HL7v2 over MLLP and HTTP, stores every message
+//! durably before acknowledging it, and offers the command-line tools around the library crates.
+//!
+//! Business logic lives in the library crates; this crate wires configuration, servers, the CLI,
+//! logging and metrics. `anyhow` is used here, at the edge, and nowhere else.
+
+mod cli;
+mod serve;
+mod telemetry;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// fhirgate: a FHIR-native interoperability gateway.
+#[derive(Debug, Parser)]
+#[command(name = "fhirgate", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway: MLLP and HTTP listeners, durable journal, ACK after commit.
+    Serve(serve::ServeArgs),
+    /// Parse HL7v2 files and print each message's identity and every diagnostic.
+    Inspect(cli::inspect::InspectArgs),
+    /// Convert FHIR resources between JSON and XML.
+    Format(cli::format::FormatArgs),
+    /// List or show messages in the journal (the message and error store).
+    Journal(cli::journal::JournalArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Inspect(args) => cli::inspect::run(&args),
+        Command::Format(args) => cli::format::run(&args),
+        Command::Journal(args) => cli::journal::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("fhirgate: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The default data directory: `./fhirgate-data`.
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("fhirgate-data")
+}
