@@ -112,7 +112,8 @@ impl<'a> Message<'a> {
 
     /// The decoded value at a path such as `PID-3[2].1` or `OBX[2]-5.1`.
     ///
-    /// Returns `None` when the path is invalid or the value is absent or empty.
+    /// Returns `None` when the path is invalid or the value is absent or empty
+    /// (only separators, such as `^^`, count as empty).
     /// A path without a component returns the whole repetition, decoded, with
     /// its component separators in place.
     pub fn get(&self, path: &str) -> Option<Cow<'_, str>> {
@@ -126,14 +127,18 @@ impl<'a> Message<'a> {
             .filter(|segment| segment.name() == path.segment)
             .nth(path.segment_occurrence.checked_sub(1)?)?;
         let repetition = segment.field(path.field).repetition(path.repetition);
-        let value = match (path.component, path.subcomponent) {
-            (None, _) => repetition.decoded(),
-            (Some(component), None) => repetition.component(component).decoded(),
+        let (empty, value) = match (path.component, path.subcomponent) {
+            (None, _) => (repetition.is_empty(), repetition.decoded()),
+            (Some(component), None) => {
+                let component = repetition.component(component);
+                (component.is_empty(), component.decoded())
+            }
             (Some(component), Some(sub)) => {
-                repetition.component(component).subcomponent(sub).decoded()
+                let sub = repetition.component(component).subcomponent(sub);
+                (sub.is_empty(), sub.decoded())
             }
         };
-        (!value.is_empty()).then_some(value)
+        (!empty).then_some(value)
     }
 
     /// The message identity read from MSH (empty when there is no MSH).
@@ -248,9 +253,17 @@ macro_rules! common_methods {
             self.raw
         }
 
-        /// True when nothing is written here.
+        /// True when nothing is valued: the text is empty or holds only
+        /// repetition, component and subcomponent separators (such as `^^^`).
+        /// HL7's explicit null `""` is a value, so it is not empty.
         pub fn is_empty(&self) -> bool {
-            self.raw.is_empty()
+            if self.literal {
+                return self.raw.is_empty();
+            }
+            let d = &self.delimiters;
+            self.raw
+                .bytes()
+                .all(|b| b == d.repetition || b == d.component || Some(b) == d.subcomponent)
         }
 
         /// The text with escape sequences decoded; borrowed when there are none.
@@ -419,6 +432,38 @@ mod tests {
         for (raw, n, expected) in cases {
             assert_eq!(nth_piece(raw, b'^', n), expected, "{raw} {n}");
         }
+    }
+
+    #[test]
+    fn emptiness() {
+        let delimiters = Delimiters::default();
+        let cases = [
+            ("", true),
+            ("^^^", true),
+            ("~^&~", true),
+            ("\"\"", false),
+            ("^a", false),
+            (" ", false),
+        ];
+        for (raw, expected) in cases {
+            let field = Field {
+                raw,
+                delimiters,
+                literal: false,
+            };
+            assert_eq!(field.is_empty(), expected, "{raw:?}");
+            assert_eq!(
+                field.repetition(1).component(1).is_empty(),
+                field.repetition(1).component(1).raw().is_empty() || expected,
+                "{raw:?}"
+            );
+        }
+        let literal = Field {
+            raw: "^~\\&",
+            delimiters,
+            literal: true,
+        };
+        assert!(!literal.is_empty());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Starting a real `fhirgate serve` process for the integration tests.
 
 #![allow(dead_code)]
+// Test support: a failure here is a failed test, so panicking is the right report.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
