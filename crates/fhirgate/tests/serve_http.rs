@@ -1,5 +1,8 @@
 //! `fhirgate serve` over real HTTP: HL7v2 posts, health, readiness, metrics and size limits.
 
+// Test code: a failed expectation is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use common::{Gateway, adt_a01, field};

@@ -1,6 +1,9 @@
 //! `fhirgate serve` over real MLLP sockets: ACK after commit, NAKs that keep the connection, and
 //! messages that survive a crash.
 
+// Test code: a failed expectation is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use std::io::{Read, Write};
