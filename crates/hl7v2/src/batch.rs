@@ -3,7 +3,7 @@
 //! A message starts at each line beginning with `MSH` and runs until the next
 //! `MSH` or batch line. BTS-1 (messages in the batch) and FTS-1 (batches in
 //! the file) are checked against what was found. The messages are borrowed
-//! slices of the input, ready for [`crate::parse`].
+//! slices of the input, ready for [`crate::parse()`].
 
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Location, Severity};
 use crate::parse::lines;

@@ -3,7 +3,7 @@
 //! [`MessageHeader`] is small and owned, so callers can keep it after the
 //! message is dropped (for example to build the ACK). Missing required pieces
 //! (MSH-9.1, MSH-9.2, MSH-10, MSH-12) and an unparsable MSH-7 are reported by
-//! [`check`] at parse time, never as errors.
+//! `check` at parse time, never as errors.
 
 use crate::datetime::Timestamp;
 use crate::delimiters::Delimiters;

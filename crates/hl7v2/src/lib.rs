@@ -7,12 +7,12 @@
 //! and values are decoded (escape sequences) only when asked for, borrowing
 //! whenever nothing needs decoding.
 //!
-//! Parsing never fails: [`parse`] returns the message and a list of
+//! Parsing never fails: [`parse()`] returns the message and a list of
 //! [`Diagnostic`]s, each naming its place (segment, field, repetition,
 //! component, subcomponent) and a [`DiagnosticKind`].
 //!
 //! Main types and functions:
-//! - [`parse`], [`Message`], [`Segment`], [`Field`], [`Repetition`],
+//! - [`parse()`], [`Message`], [`Segment`], [`Field`], [`Repetition`],
 //!   [`Component`], [`Subcomponent`], [`Delimiters`];
 //! - [`Message::get`] with paths such as `PID-3[2].1` ([`Path`]);
 //! - [`MessageHeader`] (MSH-3..18, with the structure from table 0354);

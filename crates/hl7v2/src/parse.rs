@@ -1,4 +1,4 @@
-//! The lenient, zero-copy indexer behind [`parse`].
+//! The lenient, zero-copy indexer behind [`parse()`].
 //!
 //! One pass finds segment lines with `memchr2` (CR, LF or CRLF, mixed) and
 //! field separators with `memchr`, pushing `u32` spans into two vectors sized
