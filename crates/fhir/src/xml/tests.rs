@@ -259,6 +259,12 @@ fn json_errors_name_the_path() {
             XmlErrorKind::UnknownElement("deceasedString".into()),
         ),
         (
+            "two choice types",
+            json!({"resourceType": "Patient", "deceasedBoolean": true, "deceasedDateTime": "2020"}),
+            "Patient",
+            XmlErrorKind::Repeated("deceasedDateTime".into()),
+        ),
+        (
             "missing resourceType",
             json!({"id": "x"}),
             "",

@@ -145,6 +145,14 @@ impl<'v> JsonToXml<'v> {
             }
         }
         members.sort_by_key(|m| m.found.index);
+        // Two types of one choice element (`valueString` and `valueInteger`).
+        let twice = members.windows(2).find_map(|pair| match pair {
+            [first, second] if first.found.index == second.found.index => Some(second.name),
+            _ => None,
+        });
+        if let Some(name) = twice {
+            return Err(self.error(XmlErrorKind::Repeated(name.to_owned())));
+        }
 
         let mut start = BytesStart::new(name);
         if is_root {
