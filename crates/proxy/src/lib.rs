@@ -13,9 +13,13 @@ What this crate provides so far:
 - [`site_config`]: [`site_config::SiteConfig`], the per-site TOML configuration (id namespace,
   time zone, Bundle type, local code maps, Z-segment and field overrides), validated on load.
 
+- [`v2`]: HL7v2 → FHIR R4: [`v2::Converter`] reads MSH-9, groups segments per the message
+  structure, maps segments and datatypes, and reports what it did not map.
+
 What it is not for: validating resources against profiles (the `conformance` crate) or deciding
 where they go (the `routing` crate). It does no I/O except reading a configuration file on request.
 */
 
 pub mod site_config;
+pub mod v2;
 pub mod vocab;

@@ -1,0 +1,159 @@
+//! HL7v2 → FHIR R4 translation.
+//!
+//! [`Converter::convert`] parses one message, reads its structure from MSH-9 (the caller never
+//! picks a template), groups its segments as the HL7 abstract message syntax says, maps each
+//! segment and datatype per the v2-to-FHIR tables, and builds a Bundle whose ids are
+//! deterministic, so that converting the same message twice gives the same bytes. The
+//! [`report::Report`] lists everything that held data and was not mapped.
+//!
+//! Layout: [`context`] holds the per-message state; [`datatypes`] maps v2 datatypes (CX, XPN,
+//! CWE…); [`segments`] maps segments to resources; [`messages`] knows each message structure's
+//! grouping and drives the segment mappings.
+
+pub mod context;
+pub mod datatypes;
+pub mod messages;
+pub mod report;
+pub mod segments;
+
+use fhir::bundle::{BundleBuilder, BundleError, BundleKind, ConditionalMode, EntryInput};
+use hl7v2::{DiagnosticKind, Location};
+use serde_json::Value;
+
+use crate::site_config::{BundleType, SiteConfig};
+use context::Context;
+use report::Report;
+
+/// The version of the mapping, written into every Provenance: a change of mapping output is a
+/// change of this string.
+pub const MAPPING_VERSION: &str = concat!("fhirgate-v2-to-fhir/", env!("CARGO_PKG_VERSION"));
+
+/// Why a message could not be converted at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    /// The input has no usable MSH segment.
+    #[error("not an HL7v2 message: {message}")]
+    NotHl7v2 {
+        /// What the parser found.
+        message: String,
+    },
+    /// MSH-9 names a message this converter does not translate.
+    #[error(
+        "unsupported message type {code}^{trigger} (structure {structure}) at MSH-9; supported: {supported}"
+    )]
+    UnsupportedMessageType {
+        /// MSH-9.1.
+        code: String,
+        /// MSH-9.2.
+        trigger: String,
+        /// MSH-9.3 or the structure derived from the trigger.
+        structure: String,
+        /// The supported structures, for the error message.
+        supported: String,
+    },
+    /// A segment or field the message cannot be converted without is missing.
+    #[error("{location}: {what}")]
+    MissingRequired {
+        /// Where it should be.
+        location: Box<Location>,
+        /// What is missing.
+        what: String,
+    },
+    /// The resources could not be assembled into a Bundle.
+    #[error("cannot build the Bundle: {0}")]
+    Bundle(#[from] Box<BundleError>),
+}
+
+/// The result of converting one message.
+#[derive(Debug, Clone)]
+pub struct Conversion {
+    /// The FHIR R4 Bundle.
+    pub bundle: Value,
+    /// What was not mapped, and what was repaired.
+    pub report: Report,
+    /// The message structure that was converted, such as `ADT_A01`.
+    pub structure: String,
+    /// MSH-10, for logs and file names.
+    pub control_id: Option<String>,
+}
+
+/// Converts HL7v2 messages with one site configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Converter {
+    config: SiteConfig,
+}
+
+impl Converter {
+    /// A converter for this site.
+    pub fn new(config: SiteConfig) -> Self {
+        Converter { config }
+    }
+
+    /// The site configuration in use.
+    pub fn config(&self) -> &SiteConfig {
+        &self.config
+    }
+
+    /// Converts one HL7v2 message (not a batch: split batches with `hl7v2::split_batch`).
+    pub fn convert(&self, input: &[u8]) -> Result<Conversion, ConvertError> {
+        let (message, diagnostics) = hl7v2::parse(input);
+        if let Some(fatal) = diagnostics.iter().find(|d| {
+            matches!(
+                d.kind,
+                DiagnosticKind::EmptyInput
+                    | DiagnosticKind::NoMshAtStart
+                    | DiagnosticKind::InvalidDelimiters
+            )
+        }) {
+            return Err(ConvertError::NotHl7v2 {
+                message: fatal.to_string(),
+            });
+        }
+        let header = message.header();
+        let family = messages::family_for(&header)?;
+        let mut context = Context::new(&message, &header, &self.config);
+        messages::convert(family, &mut context)?;
+        let structure = header.structure.clone().unwrap_or_default();
+        let bundle_id = context.id_for("Bundle", &context::ResourceKey::Message("bundle"));
+        let timestamp = header.timestamp_raw.as_deref().and_then(|raw| {
+            let location = Location::field(0, "MSH", 7);
+            context.datetime(raw, location)
+        });
+        let (resources, mut report) = context.finish();
+        for diagnostic in diagnostics {
+            if diagnostic.severity != hl7v2::Severity::Info {
+                report.issues.push(report::Issue {
+                    severity: report::IssueSeverity::Warning,
+                    location: diagnostic.location,
+                    message: diagnostic.message,
+                });
+            }
+        }
+        let kind = match self.config.bundle_type {
+            BundleType::Transaction => BundleKind::Transaction,
+            BundleType::Batch => BundleKind::Batch,
+            BundleType::Collection => BundleKind::Collection,
+        };
+        let mode = match self.config.conditional_mode {
+            crate::site_config::ConditionalMode::Update => ConditionalMode::Update,
+            crate::site_config::ConditionalMode::Create => ConditionalMode::Create,
+        };
+        // A Bundle.timestamp is an instant: only a full date-time with offset qualifies.
+        let timestamp = timestamp.filter(|t| t.len() > 10);
+        let mut builder =
+            BundleBuilder::new(kind, bundle_id, timestamp).with_conditional_mode(mode);
+        for pending in resources {
+            let entry = match pending.conditional {
+                Some(key) => EntryInput::conditional(pending.resource, &key.system, &key.value),
+                None => EntryInput::new(pending.resource),
+            };
+            builder.add(entry).map_err(Box::new)?;
+        }
+        Ok(Conversion {
+            bundle: builder.build(),
+            report,
+            structure,
+            control_id: header.control_id.clone(),
+        })
+    }
+}
