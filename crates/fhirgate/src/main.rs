@@ -25,6 +25,8 @@ struct Cli {
 enum Command {
     /// Run the gateway: MLLP and HTTP listeners, durable journal, ACK after commit.
     Serve(serve::ServeArgs),
+    /// Convert HL7v2 messages (files, directories, batches) into FHIR R4 Bundles.
+    Convert(cli::convert::ConvertArgs),
     /// Parse HL7v2 files and print each message's identity and every diagnostic.
     Inspect(cli::inspect::InspectArgs),
     /// Convert FHIR resources between JSON and XML.
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Convert(args) => cli::convert::run(&args),
         Command::Inspect(args) => cli::inspect::run(&args),
         Command::Format(args) => cli::format::run(&args),
         Command::Journal(args) => cli::journal::run(&args),

@@ -1,5 +1,6 @@
 //! The command-line tools other than `serve`.
 
+pub mod convert;
 pub mod format;
 pub mod inspect;
 pub mod journal;
