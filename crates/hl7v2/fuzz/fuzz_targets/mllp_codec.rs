@@ -31,7 +31,10 @@ fn decode(max_frame_len: usize, chunks: &mut dyn Iterator<Item = &[u8]>) -> (Vec
         while let Some(frame) = codec.decode(&mut buf).unwrap() {
             frames.push(frame);
         }
-        assert!(buf.len() <= max_frame_len + chunk.len() + 1, "buffer not bounded");
+        assert!(
+            buf.len() <= max_frame_len + chunk.len() + 1,
+            "buffer not bounded"
+        );
     }
     while let Some(frame) = codec.decode_eof(&mut buf).unwrap() {
         frames.push(frame);
@@ -49,7 +52,10 @@ fuzz_target!(|input: Input| {
     let mut lens = input.chunk_lens.iter().cycle();
     let mut chunks = Vec::new();
     while !rest.is_empty() {
-        let len = lens.next().map_or(rest.len(), |&len| usize::from(len)).min(rest.len());
+        let len = lens
+            .next()
+            .map_or(rest.len(), |&len| usize::from(len))
+            .min(rest.len());
         let (chunk, after) = rest.split_at(len);
         chunks.push(chunk);
         rest = after;

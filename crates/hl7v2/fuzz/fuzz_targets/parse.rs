@@ -15,7 +15,12 @@ fn walk(input: &[u8]) {
     black_box(diagnostics.len());
     black_box(message.text().len());
     for segment in message.segments() {
-        black_box((segment.name(), segment.raw(), segment.index(), segment.n_fields()));
+        black_box((
+            segment.name(),
+            segment.raw(),
+            segment.index(),
+            segment.n_fields(),
+        ));
         for field in segment.fields() {
             black_box((field.is_empty(), field.decoded()));
             for repetition in field.repetitions() {
@@ -30,7 +35,14 @@ fn walk(input: &[u8]) {
         }
         // Indexed access past the end must give empty views, not panics.
         let n_fields = segment.n_fields();
-        black_box(segment.field(n_fields + 1).repetition(3).component(2).subcomponent(2).decoded());
+        black_box(
+            segment
+                .field(n_fields + 1)
+                .repetition(3)
+                .component(2)
+                .subcomponent(2)
+                .decoded(),
+        );
     }
     black_box(message.get("PID-3[2].1.1"));
     let header = message.header();
@@ -38,7 +50,13 @@ fn walk(input: &[u8]) {
         black_box(stamp.to_fhir(Some(60)).ok());
     }
     if let Ok(now) = Timestamp::parse("20240101120000+0000") {
-        black_box(hl7v2::build_ack(&header, AckOutcome::Error, &[], &now, "FUZZ1"));
+        black_box(hl7v2::build_ack(
+            &header,
+            AckOutcome::Error,
+            &[],
+            &now,
+            "FUZZ1",
+        ));
     }
     black_box(header);
 }
@@ -46,7 +64,11 @@ fn walk(input: &[u8]) {
 fuzz_target!(|data: &[u8]| {
     walk(data);
     let batch = hl7v2::split_batch(data);
-    black_box((batch.file_header, batch.batch_headers.len(), batch.diagnostics.len()));
+    black_box((
+        batch.file_header,
+        batch.batch_headers.len(),
+        batch.diagnostics.len(),
+    ));
     for message in &batch.messages {
         walk(message);
     }
