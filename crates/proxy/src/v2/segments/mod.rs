@@ -1,7 +1,10 @@
 //! Segment mappings: each reads one segment (marking what it uses) and adds or amends
 //! resources through the [`Context`](super::context::Context).
 
-mod dt_shim;
 pub mod msh;
+pub mod obr;
 pub mod obx;
 pub mod obx_value;
+pub mod orc;
+pub mod rxa;
+pub mod spm;

@@ -19,8 +19,8 @@ use hl7v2::Segment;
 use serde_json::{Value, json};
 
 use super::super::context::{Context, Item, ResourceKey};
+use super::super::datatypes as dt;
 use super::super::report::IssueSeverity;
-use super::dt_shim as dt;
 use super::obx_value;
 use fhir::datatypes::ResourceBuilder;
 

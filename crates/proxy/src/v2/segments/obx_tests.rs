@@ -53,7 +53,7 @@ fn nm_with_units_range_interpretation_status_and_time() {
         "Observation",
         serde_json::from_str(r#"{
             "status": "final",
-            "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7", "display": "Glucose"}], "text": "Glucose"},
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7", "display": "Glucose"}]},
             "subject": {"reference": "Patient/p1"},
             "effectiveDateTime": "2024-03-05T10:15:00-05:00",
             "valueQuantity": {"value": 1.50, "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"},
@@ -124,7 +124,7 @@ fn coded_dates_and_times() {
     check(
         "OBX|1|CWE|X^Y^L||260373001^Detected^SCT||||||C\r",
         "Observation",
-        json!({"status": "corrected", "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "code": "260373001", "display": "Detected"}], "text": "Detected"}}),
+        json!({"status": "corrected", "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "code": "260373001", "display": "Detected"}]}}),
     );
     check(
         "OBX|1|DT|X^Y^L||20240301||||||F\r",
@@ -149,8 +149,8 @@ fn extra_repetitions_of_a_single_value_type_become_components() {
         "OBX|1|CE|X^Y^L||A^Alpha^L~B^Beta^L||||||F\r",
         "Observation",
         json!({
-            "valueCodeableConcept": {"coding": [{"code": "A", "display": "Alpha"}], "text": "Alpha"},
-            "component": [{"code": {"coding": [{"code": "X", "display": "Y"}], "text": "Y"}, "valueCodeableConcept": {"coding": [{"code": "B", "display": "Beta"}], "text": "Beta"}}]
+            "valueCodeableConcept": {"coding": [{"code": "A", "display": "Alpha"}]},
+            "component": [{"code": {"coding": [{"code": "X", "display": "Y"}]}, "valueCodeableConcept": {"coding": [{"code": "B", "display": "Beta"}]}}]
         }),
     );
 }

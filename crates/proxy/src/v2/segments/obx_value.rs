@@ -23,8 +23,8 @@ use hl7v2::Location;
 use serde_json::{Map, Value, json};
 
 use super::super::context::{Context, Item};
+use super::super::datatypes as dt;
 use super::super::report::IssueSeverity;
-use super::dt_shim as dt;
 
 /// The mapped OBX-5.
 #[derive(Debug, Default)]
