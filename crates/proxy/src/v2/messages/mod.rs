@@ -11,11 +11,31 @@ use super::ConvertError;
 use super::context::Context;
 use super::segments;
 
+mod sched_common;
+pub mod scheduling;
+
 /// Converts one message of a supported structure, adding its resources to the context.
 pub type ConvertFn = fn(&mut Context<'_>) -> Result<(), ConvertError>;
 
 /// The supported structures and their conversions, in the order listed in errors.
-const SUPPORTED: &[(&str, ConvertFn)] = &[];
+const SUPPORTED: &[(&str, ConvertFn)] = &[
+    // SIU_S12, and the structure names senders write for the triggers table 0354 maps to it.
+    ("SIU_S12", scheduling::convert_siu_s12),
+    ("SIU_S13", scheduling::convert_siu_s12),
+    ("SIU_S14", scheduling::convert_siu_s12),
+    ("SIU_S15", scheduling::convert_siu_s12),
+    ("SIU_S16", scheduling::convert_siu_s12),
+    ("SIU_S17", scheduling::convert_siu_s12),
+    ("SIU_S18", scheduling::convert_siu_s12),
+    ("SIU_S19", scheduling::convert_siu_s12),
+    ("SIU_S20", scheduling::convert_siu_s12),
+    ("SIU_S21", scheduling::convert_siu_s12),
+    ("SIU_S22", scheduling::convert_siu_s12),
+    ("SIU_S23", scheduling::convert_siu_s12),
+    ("SIU_S24", scheduling::convert_siu_s12),
+    ("SIU_S26", scheduling::convert_siu_s12),
+    ("SIU_S27", scheduling::convert_siu_s12),
+];
 
 /// The conversion for this message's structure.
 pub fn family_for(header: &MessageHeader) -> Result<ConvertFn, ConvertError> {

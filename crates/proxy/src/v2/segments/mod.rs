@@ -6,5 +6,8 @@ pub mod obr;
 pub mod obx;
 pub mod obx_value;
 pub mod orc;
+pub mod resources;
 pub mod rxa;
+pub mod sch;
+pub mod sched_shim;
 pub mod spm;

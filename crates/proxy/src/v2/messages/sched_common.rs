@@ -1,0 +1,160 @@
+//! What the scheduling, document, financial, referral and problem structures share: the patient
+//! and visit they are about, and note text.
+//!
+//! PID and PV1 are mapped by the ADT segment mappings; these structures only keep the
+//! references to hand to their own resources (Appointment participant, DocumentReference
+//! subject, ChargeItem subject, ServiceRequest subject, Condition subject).
+
+use hl7v2::Segment;
+
+use super::super::context::Context;
+use super::super::segments::sched_shim as link;
+
+/// The patient and visit that the following segments are about.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Subject {
+    /// `Patient/<id>` from the last PID.
+    pub patient: Option<String>,
+    /// `Encounter/<id>` from the last PV1 of that patient.
+    pub encounter: Option<String>,
+}
+
+impl Subject {
+    /// Reads a PID (a new patient, whose visit is not known yet) or a PV1 (the visit of the
+    /// current patient). Returns false for any other segment.
+    pub fn read<'m>(&mut self, ctx: &mut Context<'m>, segment: &Segment<'m>) -> bool {
+        match segment.name() {
+            "PID" => {
+                self.patient = link::patient(ctx, segment);
+                self.encounter = None;
+                true
+            }
+            "PV1" => {
+                self.encounter = link::encounter(ctx, segment, self.patient.as_deref());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The subject of a message whose PID and PV1 come after the segments that need them
+    /// (REF_I12): the first PID and the first PV1 after it, read up front.
+    pub fn first_of<'m>(ctx: &mut Context<'m>) -> Subject {
+        let mut subject = Subject::default();
+        let message = ctx.message();
+        if let Some(pid) = message.first("PID") {
+            subject.read(ctx, &pid);
+            let pv1 = message
+                .segments()
+                .skip(pid.index())
+                .find(|segment| segment.name() == "PV1");
+            if let Some(pv1) = pv1 {
+                subject.read(ctx, &pv1);
+            }
+        }
+        subject
+    }
+}
+
+/// NTE-3 (comment, repeating FT) as one text, repetitions on their own lines. NTE-1 (set id)
+/// is consumed; NTE-2 (source) and NTE-4 (comment type) are left to the report.
+pub(super) fn note_text<'m>(ctx: &mut Context<'m>, nte: &Segment<'m>) -> Option<String> {
+    ctx.consume(nte, &[1]);
+    let lines: Vec<String> = ctx
+        .items(nte, 3)
+        .iter()
+        .filter_map(|item| item.whole().map(|text| text.into_owned()))
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// Test support for the scheduling, document, financial, referral and problem structures.
+#[cfg(test)]
+pub(super) mod test_support {
+    use serde_json::Value;
+
+    use crate::v2::Converter;
+    use crate::v2::report::Report;
+
+    /// Converts an ER7 message (segments separated by `\n` for readability).
+    pub fn convert(message: &str) -> (Value, Report) {
+        let text = message.trim().replace('\n', "\r");
+        let conversion = Converter::default()
+            .convert(text.as_bytes())
+            .unwrap_or_else(|error| panic!("conversion failed: {error}"));
+        (conversion.bundle, conversion.report)
+    }
+
+    /// The resources of one type in a Bundle.
+    pub fn resources(bundle: &Value, resource_type: &str) -> Vec<Value> {
+        bundle["entry"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|entry| entry["resource"].clone())
+            .filter(|resource| resource["resourceType"] == resource_type)
+            .collect()
+    }
+
+    /// Checks that the first resource of `resource_type` has each member of `expected` as
+    /// given (members not in `expected` are not compared), with reference ids replaced by
+    /// their type (`{"reference": "Patient"}`) so that fixtures do not spell uuids.
+    pub fn check(message: &str, resource_type: &str, expected: Value) -> (Value, Report) {
+        let (bundle, report) = convert(message);
+        let resource = resources(&bundle, resource_type)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no {resource_type} in {bundle:#}"));
+        let types: std::collections::HashMap<String, String> = bundle["entry"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| {
+                let url = entry["fullUrl"].as_str()?.to_owned();
+                let kind = entry["resource"]["resourceType"].as_str()?.to_owned();
+                Some((url, kind))
+            })
+            .collect();
+        let resource = without_ids(resource, &types);
+        let Value::Object(expected) = expected else {
+            panic!("expected members as an object")
+        };
+        for (member, value) in expected {
+            assert_eq!(
+                resource.get(&member),
+                Some(&value),
+                "{resource_type}.{member} in {resource:#}\nreport:\n{report}"
+            );
+        }
+        (bundle, report)
+    }
+
+    /// Replaces `Type/<uuid>` and `urn:uuid:…` references by the resource type alone.
+    fn without_ids(value: Value, types: &std::collections::HashMap<String, String>) -> Value {
+        match value {
+            Value::Object(members) => Value::Object(
+                members
+                    .into_iter()
+                    .map(|(name, value)| {
+                        if name == "reference" {
+                            let text = value.as_str().unwrap_or_default();
+                            let kind = types.get(text).cloned().unwrap_or_else(|| {
+                                text.split('/').next().unwrap_or_default().to_owned()
+                            });
+                            (name, Value::String(kind))
+                        } else {
+                            (name, without_ids(value, types))
+                        }
+                    })
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .map(|item| without_ids(item, types))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+}
