@@ -50,7 +50,10 @@ fn corpus_files() -> Option<Vec<PathBuf>> {
         .ok()?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             PREFIXES.iter().any(|prefix| name.starts_with(prefix))
         })
         .collect();

@@ -36,24 +36,6 @@ impl Subject {
             _ => false,
         }
     }
-
-    /// The subject of a message whose PID and PV1 come after the segments that need them
-    /// (REF_I12): the first PID and the first PV1 after it, read up front.
-    pub fn first_of<'m>(ctx: &mut Context<'m>) -> Subject {
-        let mut subject = Subject::default();
-        let message = ctx.message();
-        if let Some(pid) = message.first("PID") {
-            subject.read(ctx, &pid);
-            let pv1 = message
-                .segments()
-                .skip(pid.index())
-                .find(|segment| segment.name() == "PV1");
-            if let Some(pv1) = pv1 {
-                subject.read(ctx, &pv1);
-            }
-        }
-        subject
-    }
 }
 
 /// NTE-3 (comment, repeating FT) as one text, repetitions on their own lines. NTE-1 (set id)

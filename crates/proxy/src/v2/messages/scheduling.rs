@@ -51,10 +51,10 @@ pub fn convert_siu_s12(ctx: &mut Context<'_>) -> Result<(), ConvertError> {
             _ => {}
         }
     }
-    if !comments.is_empty() {
-        if let Some(resource) = ctx.resource_mut(&appointment) {
-            resource.insert("comment".into(), Value::String(comments.join("\n")));
-        }
+    if !comments.is_empty()
+        && let Some(resource) = ctx.resource_mut(&appointment)
+    {
+        resource.insert("comment".into(), Value::String(comments.join("\n")));
     }
     sch::finish(ctx, &appointment, &patients, &sch_segment);
     Ok(())
@@ -106,7 +106,10 @@ AIP|2|D|1211^OUT^Olga";
         );
         let appointment = &resources(&bundle, "Appointment")[0];
         assert_eq!(appointment["identifier"][1]["value"], "F-9");
-        assert_eq!(appointment["identifier"][1]["type"]["coding"][0]["code"], "FILL");
+        assert_eq!(
+            appointment["identifier"][1]["type"]["coding"][0]["code"],
+            "FILL"
+        );
         let text = report.to_string();
         assert!(text.contains("action code D"), "{text}");
         assert!(!text.contains("AIS(5)-7"), "{text}");

@@ -57,15 +57,17 @@ const AIL_AIP: Fields = Fields {
 pub fn resource<'m>(ctx: &mut Context<'m>, segment: &Segment<'m>, appointment: &str) {
     let name = segment.name();
     ctx.consume(segment, &[1]);
-    if let Some(action) = ctx.text(segment, 2) {
-        if action.eq_ignore_ascii_case("D") {
-            ctx.issue(
-                IssueSeverity::Information,
-                Location::field(segment.index(), name, 2),
-                format!("{name} with action code D (delete): the resource is not added to the Appointment"),
-            );
-            return;
-        }
+    if let Some(action) = ctx.text(segment, 2)
+        && action.eq_ignore_ascii_case("D")
+    {
+        ctx.issue(
+            IssueSeverity::Information,
+            Location::field(segment.index(), name, 2),
+            format!(
+                "{name} with action code D (delete): the resource is not added to the Appointment"
+            ),
+        );
+        return;
     }
     match name {
         "AIS" => service(ctx, segment, appointment),
@@ -82,22 +84,20 @@ fn service<'m>(ctx: &mut Context<'m>, ais: &Segment<'m>, appointment: &str) {
             sch::push_member(ctx, appointment, "serviceType", concept);
         }
     }
-    if let Some(item) = ctx.item(ais, AIS.status) {
-        if let Some(status) = filler_status(ctx, &item) {
-            sch::set_status_if_absent(ctx, appointment, status);
-        }
+    if let Some(item) = ctx.item(ais, AIS.status)
+        && let Some(status) = filler_status(ctx, &item)
+    {
+        sch::set_status_if_absent(ctx, appointment, status);
     }
     // AIS times belong to the service, not to a participant: they fill the Appointment's
     // start and end when SCH and TQ1 gave none.
-    if let Some(period) = period(ctx, ais, &AIS, appointment) {
-        if let Some(resource) = ctx.resource_mut(appointment) {
-            if !resource.contains_key("start") {
-                if let (Some(start), Some(end)) = (period.get("start"), period.get("end")) {
-                    resource.insert("start".into(), start.clone());
-                    resource.insert("end".into(), end.clone());
-                }
-            }
-        }
+    if let Some(period) = period(ctx, ais, &AIS, appointment)
+        && let Some(resource) = ctx.resource_mut(appointment)
+        && !resource.contains_key("start")
+        && let (Some(start), Some(end)) = (period.get("start"), period.get("end"))
+    {
+        resource.insert("start".into(), start.clone());
+        resource.insert("end".into(), end.clone());
     }
 }
 
@@ -127,7 +127,14 @@ fn general<'m>(ctx: &mut Context<'m>, aig: &Segment<'m>, appointment: &str) {
         .iter()
         .filter_map(|item| dt::codeable_concept(ctx, item, None))
         .collect();
-    add(ctx, aig, &AIG, appointment, actor.into_iter().collect(), types);
+    add(
+        ctx,
+        aig,
+        &AIG,
+        appointment,
+        actor.into_iter().collect(),
+        types,
+    );
 }
 
 fn location<'m>(ctx: &mut Context<'m>, ail: &Segment<'m>, appointment: &str) {
@@ -260,7 +267,9 @@ fn period<'m>(
             None => ctx.issue(
                 IssueSeverity::Warning,
                 Location::field(segment.index(), name, fields.duration),
-                format!("duration {duration:?} left out: units not understood or start without a time"),
+                format!(
+                    "duration {duration:?} left out: units not understood or start without a time"
+                ),
             ),
         }
     }
@@ -327,7 +336,11 @@ mod tests {
             ("3", Some("furlongs"), None),
             ("abc", Some("min"), None),
         ] {
-            assert_eq!(duration_minutes(value, units), expected, "{value} {units:?}");
+            assert_eq!(
+                duration_minutes(value, units),
+                expected,
+                "{value} {units:?}"
+            );
         }
     }
 
@@ -339,11 +352,7 @@ mod tests {
                 50,
                 Some("2021-09-24T10:20:00+02:15"),
             ),
-            (
-                "2021-12-31T23:30:00.250Z",
-                60,
-                Some("2022-01-01T00:30:00Z"),
-            ),
+            ("2021-12-31T23:30:00.250Z", 60, Some("2022-01-01T00:30:00Z")),
             ("2021-09-24", 50, None),
         ] {
             assert_eq!(add_minutes(start, minutes).as_deref(), expected, "{start}");

@@ -112,9 +112,10 @@ pub fn appointment<'m>(ctx: &mut Context<'m>, sch: &Segment<'m>, tq1: &[Segment<
     for (field, kind) in [(12, "placer contact"), (16, "filler contact")] {
         if let Some(item) = ctx.item(sch, field) {
             let actor = dt::practitioner(ctx, &item);
-            participants.extend(actor.map(|actor| {
-                participant(vec![json!({"text": kind})], Some(actor), None, None)
-            }));
+            participants
+                .extend(actor.map(|actor| {
+                    participant(vec![json!({"text": kind})], Some(actor), None, None)
+                }));
         }
     }
     if let Some(item) = ctx.item(sch, 20) {
@@ -160,7 +161,8 @@ fn typed_identifier<'m>(
     display: &str,
 ) -> Option<Value> {
     let mut identifier = dt::entity_identifier(ctx, ei)?;
-    let mut coding = json!({"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": code});
+    let mut coding =
+        json!({"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": code});
     if !display.is_empty() {
         coding["display"] = json!(display);
     }
@@ -192,7 +194,10 @@ fn add_mapped_coding(ctx: &Context<'_>, item: &Item<'_>, map: &str, concept: &mu
 pub(super) fn filler_status<'m>(ctx: &mut Context<'m>, item: &Item<'m>) -> Option<String> {
     ctx.unused_components(item, &[1, 2, 3]);
     let code = item.text(1)?;
-    match ctx.vocabulary().map("FillerStatusCodes[Appointment]", &code) {
+    match ctx
+        .vocabulary()
+        .map("FillerStatusCodes[Appointment]", &code)
+    {
         Some(mapped) => Some(mapped.code.to_owned()),
         None => {
             ctx.issue(
@@ -314,10 +319,10 @@ pub fn push_member(ctx: &mut Context<'_>, appointment: &str, member: &str, value
         let items = resource
             .entry(member)
             .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(items) = items {
-            if !items.contains(&value) {
-                items.push(value);
-            }
+        if let Value::Array(items) = items
+            && !items.contains(&value)
+        {
+            items.push(value);
         }
     }
 }
@@ -376,19 +381,15 @@ pub fn finish(ctx: &mut Context<'_>, appointment: &str, patients: &[String], sch
         .and_then(Value::as_str)
         .unwrap_or("proposed")
         .to_owned();
-    if !resource.contains_key("start") && !matches!(status.as_str(), "proposed" | "cancelled" | "waitlist")
+    if !resource.contains_key("start")
+        && !matches!(status.as_str(), "proposed" | "cancelled" | "waitlist")
     {
         issues.push(format!(
             "a {status} Appointment should have start and end (invariant app-3); the message has none"
         ));
     }
     for (idx, patient) in patients.iter().enumerate() {
-        let participant = participant(
-            Vec::new(),
-            Some(patient.clone()),
-            None,
-            None,
-        );
+        let participant = participant(Vec::new(), Some(patient.clone()), None, None);
         let participants = resource
             .entry("participant")
             .or_insert_with(|| Value::Array(Vec::new()));
@@ -403,14 +404,14 @@ pub fn finish(ctx: &mut Context<'_>, appointment: &str, patients: &[String], sch
         .into_iter()
         .flatten()
     {
-        if let Some(participant) = participant.as_object_mut() {
-            if !participant.contains_key("status") {
-                // Keep R4 member order: type, actor, required, status, period.
-                let period = participant.remove("period");
-                participant.insert("status".into(), json!(default_status));
-                if let Some(period) = period {
-                    participant.insert("period".into(), period);
-                }
+        if let Some(participant) = participant.as_object_mut()
+            && !participant.contains_key("status")
+        {
+            // Keep R4 member order: type, actor, required, status, period.
+            let period = participant.remove("period");
+            participant.insert("status".into(), json!(default_status));
+            if let Some(period) = period {
+                participant.insert("period".into(), period);
             }
         }
     }

@@ -93,7 +93,10 @@ pub fn practitioner<'m>(ctx: &mut Context<'m>, xcn: &Item<'m>) -> Option<String>
     Some(ctx.add("Practitioner", ResourceKey::Natural(key), |uuid| {
         let mut b = fhir::datatypes::ResourceBuilder::new("Practitioner", &uuid);
         b.push("identifier", id.map(|v| json!({"value": v})));
-        b.push("name", Some(json!({"family": family, "given": given.map(|g| vec![g])})));
+        b.push(
+            "name",
+            Some(json!({"family": family, "given": given.map(|g| vec![g])})),
+        );
         b.build()
     }))
 }
@@ -101,11 +104,15 @@ pub fn practitioner<'m>(ctx: &mut Context<'m>, xcn: &Item<'m>) -> Option<String>
 pub fn organization<'m>(ctx: &mut Context<'m>, xon: &Item<'m>) -> Option<String> {
     ctx.unused_components(xon, &[1]);
     let name = xon.text(1)?;
-    Some(ctx.add("Organization", ResourceKey::Natural(name.to_string()), |uuid| {
-        let mut b = fhir::datatypes::ResourceBuilder::new("Organization", &uuid);
-        b.set_str("name", &name);
-        b.build()
-    }))
+    Some(ctx.add(
+        "Organization",
+        ResourceKey::Natural(name.to_string()),
+        |uuid| {
+            let mut b = fhir::datatypes::ResourceBuilder::new("Organization", &uuid);
+            b.set_str("name", &name);
+            b.build()
+        },
+    ))
 }
 
 pub fn location<'m>(ctx: &mut Context<'m>, pl: &Item<'m>) -> Option<String> {
@@ -118,11 +125,13 @@ pub fn location<'m>(ctx: &mut Context<'m>, pl: &Item<'m>) -> Option<String> {
     if name.is_empty() {
         return None;
     }
-    Some(ctx.add("Location", ResourceKey::Natural(name.clone()), |uuid| {
-        let mut b = fhir::datatypes::ResourceBuilder::new("Location", &uuid);
-        b.set_str("name", &name);
-        b.build()
-    }))
+    Some(
+        ctx.add("Location", ResourceKey::Natural(name.clone()), |uuid| {
+            let mut b = fhir::datatypes::ResourceBuilder::new("Location", &uuid);
+            b.set_str("name", &name);
+            b.build()
+        }),
+    )
 }
 
 pub fn human_name<'m>(ctx: &mut Context<'m>, xpn: &Item<'m>) -> Option<Value> {
@@ -138,7 +147,9 @@ pub fn human_name<'m>(ctx: &mut Context<'m>, xpn: &Item<'m>) -> Option<Value> {
 pub fn address<'m>(ctx: &mut Context<'m>, xad: &Item<'m>) -> Option<Value> {
     ctx.unused_components(xad, &[1, 3, 4, 5]);
     let line = xad.sub_text(1, 1)?;
-    Some(json!({"line": [line], "city": xad.text(3), "state": xad.text(4), "postalCode": xad.text(5)}))
+    Some(
+        json!({"line": [line], "city": xad.text(3), "state": xad.text(4), "postalCode": xad.text(5)}),
+    )
 }
 
 pub fn contact_point<'m>(ctx: &mut Context<'m>, xtn: &Item<'m>) -> Option<Value> {
@@ -205,11 +216,13 @@ pub fn encounter<'m>(
     patient: Option<&str>,
 ) -> Option<String> {
     let class = ctx.text(pv1, 2);
-    Some(ctx.add("Encounter", ResourceKey::Segment(pv1.index()), |uuid| {
-        let mut b = fhir::datatypes::ResourceBuilder::new("Encounter", &uuid);
-        b.set_str("status", "unknown");
-        b.set("class", Some(json!({"code": class})));
-        b.set("subject", patient.map(reference));
-        b.build()
-    }))
+    Some(
+        ctx.add("Encounter", ResourceKey::Segment(pv1.index()), |uuid| {
+            let mut b = fhir::datatypes::ResourceBuilder::new("Encounter", &uuid);
+            b.set_str("status", "unknown");
+            b.set("class", Some(json!({"code": class})));
+            b.set("subject", patient.map(reference));
+            b.build()
+        }),
+    )
 }
