@@ -98,7 +98,7 @@ AIP|2|D|1211^OUT^Olga";
                     {"actor": {"reference": "Patient"}, "status": "accepted"},
                     {"actor": {"reference": "Location"}, "status": "accepted",
                      "period": {"start": "2021-09-24T09:30:00+02:00", "end": "2021-09-24T10:20:00+02:00"}},
-                    {"type": [{"coding": [{"system": "urn:fhirgate:codesystem:L", "code": "010", "display": "Gastroenterologist"}]}],
+                    {"type": [{"coding": [{"code": "010", "display": "Gastroenterologist"}]}],
                      "actor": {"reference": "Practitioner"}, "status": "needs-action",
                      "period": {"start": "2021-09-24T09:30:00+02:00", "end": "2021-09-24T10:20:00+02:00"}}
                 ]

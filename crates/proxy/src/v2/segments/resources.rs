@@ -22,9 +22,9 @@ use hl7v2::{Location, Segment};
 use serde_json::{Value, json};
 
 use super::super::context::{Context, ResourceKey};
+use super::super::datatypes as dt;
 use super::super::report::IssueSeverity;
 use super::sch::{self, filler_status};
-use super::sched_shim as dt;
 
 /// The fields of one AI* segment: start, start offset, its units, duration, its units, status.
 struct Fields {

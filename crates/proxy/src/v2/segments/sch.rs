@@ -28,9 +28,9 @@ use hl7v2::{Location, Segment};
 use serde_json::{Map, Value, json};
 
 use super::super::context::{Context, Item, ResourceKey};
+use super::super::datatypes as dt;
 use super::super::report::IssueSeverity;
 use super::resources::{add_minutes, duration_minutes, participant, participation_status};
-use super::sched_shim as dt;
 
 /// The member order of an R4 Appointment, used to tidy members added in several passes.
 const APPOINTMENT_ORDER: &[&str] = &[
