@@ -11,6 +11,7 @@ use super::ConvertError;
 use super::context::Context;
 use super::segments;
 
+pub mod adt;
 mod sched_common;
 pub mod scheduling;
 
@@ -35,6 +36,44 @@ const SUPPORTED: &[(&str, ConvertFn)] = &[
     ("SIU_S24", scheduling::convert_siu_s12),
     ("SIU_S26", scheduling::convert_siu_s12),
     ("SIU_S27", scheduling::convert_siu_s12),
+    // ADT: every structure is walked by PATIENT group (see messages::adt).
+    ("ADT_A01", adt::convert),
+    ("ADT_A02", adt::convert),
+    ("ADT_A03", adt::convert),
+    ("ADT_A04", adt::convert),
+    ("ADT_A05", adt::convert),
+    ("ADT_A06", adt::convert),
+    ("ADT_A07", adt::convert),
+    ("ADT_A08", adt::convert),
+    ("ADT_A09", adt::convert),
+    ("ADT_A10", adt::convert),
+    ("ADT_A11", adt::convert),
+    ("ADT_A12", adt::convert),
+    ("ADT_A13", adt::convert),
+    ("ADT_A14", adt::convert),
+    ("ADT_A15", adt::convert),
+    ("ADT_A16", adt::convert),
+    ("ADT_A17", adt::convert),
+    ("ADT_A21", adt::convert),
+    ("ADT_A22", adt::convert),
+    ("ADT_A23", adt::convert),
+    ("ADT_A25", adt::convert),
+    ("ADT_A26", adt::convert),
+    ("ADT_A27", adt::convert),
+    ("ADT_A28", adt::convert),
+    ("ADT_A29", adt::convert),
+    ("ADT_A30", adt::convert),
+    ("ADT_A31", adt::convert),
+    ("ADT_A32", adt::convert),
+    ("ADT_A33", adt::convert),
+    ("ADT_A38", adt::convert),
+    ("ADT_A39", adt::convert),
+    ("ADT_A40", adt::convert),
+    ("ADT_A41", adt::convert),
+    ("ADT_A42", adt::convert),
+    ("ADT_A45", adt::convert),
+    ("ADT_A47", adt::convert),
+    ("ADT_A60", adt::convert),
 ];
 
 /// The conversion for this message's structure.
