@@ -5,6 +5,7 @@
 mod adt_test;
 pub mod evn;
 pub mod msh;
+pub mod nte;
 pub mod obr;
 pub mod obx;
 pub mod obx_value;
@@ -12,6 +13,7 @@ pub mod orc;
 pub mod pid;
 pub mod pv1;
 pub mod resources;
+pub mod rol;
 pub mod rxa;
 pub mod sch;
 pub mod sched_shim;
