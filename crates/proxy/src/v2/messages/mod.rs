@@ -12,14 +12,24 @@ use super::context::Context;
 use super::segments;
 
 pub mod adt;
+pub mod orders;
 mod sched_common;
 pub mod scheduling;
+pub mod vaccination;
 
 /// Converts one message of a supported structure, adding its resources to the context.
 pub type ConvertFn = fn(&mut Context<'_>) -> Result<(), ConvertError>;
 
 /// The supported structures and their conversions, in the order listed in errors.
 const SUPPORTED: &[(&str, ConvertFn)] = &[
+    ("ORU_R01", orders::convert_oru_r01),
+    ("ORM_O01", orders::convert_order),
+    ("OML_O21", orders::convert_order),
+    ("OMG_O19", orders::convert_order),
+    ("OUL_R22", orders::convert_oul_specimen),
+    ("OUL_R23", orders::convert_oul_specimen),
+    ("OUL_R24", orders::convert_oul_r24),
+    ("VXU_V04", vaccination::convert_vxu_v04),
     // SIU_S12, and the structure names senders write for the triggers table 0354 maps to it.
     ("SIU_S12", scheduling::convert_siu_s12),
     ("SIU_S13", scheduling::convert_siu_s12),
