@@ -13,6 +13,7 @@ use super::segments;
 
 pub mod adt;
 pub mod orders;
+pub mod documents;
 mod sched_common;
 pub mod scheduling;
 pub mod vaccination;
@@ -84,6 +85,18 @@ const SUPPORTED: &[(&str, ConvertFn)] = &[
     ("ADT_A45", adt::convert),
     ("ADT_A47", adt::convert),
     ("ADT_A60", adt::convert),
+    // MDM_T01 and MDM_T02, with the structure names written for their other triggers.
+    ("MDM_T01", documents::convert_mdm_t01),
+    ("MDM_T03", documents::convert_mdm_t01),
+    ("MDM_T05", documents::convert_mdm_t01),
+    ("MDM_T07", documents::convert_mdm_t01),
+    ("MDM_T09", documents::convert_mdm_t01),
+    ("MDM_T11", documents::convert_mdm_t01),
+    ("MDM_T02", documents::convert_mdm_t02),
+    ("MDM_T04", documents::convert_mdm_t02),
+    ("MDM_T06", documents::convert_mdm_t02),
+    ("MDM_T08", documents::convert_mdm_t02),
+    ("MDM_T10", documents::convert_mdm_t02),
 ];
 
 /// The conversion for this message's structure.

@@ -18,3 +18,4 @@ pub mod rxa;
 pub mod sch;
 pub mod sched_shim;
 pub mod spm;
+pub mod txa;
