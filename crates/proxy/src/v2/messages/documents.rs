@@ -3,16 +3,16 @@
 //!
 //! Grouping (HL7 v2.8): `MSH, [{SFT}], EVN, PID, PV1, [{COMMON_ORDER: ORC, [{TIMING: TQ1,
 //! [{TQ2}]}], OBR, [{NTE}]}], TXA, [{CON}]` and, for MDM_T02, `{OBSERVATION: OBX, [{NTE}]}`.
-//! PID and PV1 give the subject and encounter; TXA and the OBX segments after it make the
-//! DocumentReference. The common order group (ORC, OBR) and the rest (EVN, SFT, CON, the NTEs)
-//! belong to other mappings and stay in the report until wired here.
+//! PID and PV1 give the subject and encounter, EVN the event Provenance; TXA and the OBX
+//! segments after it make the DocumentReference. The common order group (ORC, OBR) and the
+//! rest (SFT, CON, the NTEs) stay in the report.
 
 use hl7v2::Location;
 
 use super::super::ConvertError;
 use super::super::context::Context;
 use super::super::segments::txa;
-use super::sched_common::Subject;
+use super::sched_common::{Subject, events};
 
 /// Converts an MDM_T01-structured message (document notification, no content).
 pub fn convert_mdm_t01(ctx: &mut Context<'_>) -> Result<(), ConvertError> {
@@ -53,6 +53,7 @@ fn convert(ctx: &mut Context<'_>, notification: bool) -> Result<(), ConvertError
         subject.encounter.as_deref(),
         notification,
     );
+    events(ctx);
     Ok(())
 }
 

@@ -1,14 +1,14 @@
 //! What the scheduling, document, financial, referral and problem structures share: the patient
 //! and visit they are about, and note text.
 //!
-//! PID and PV1 are mapped by the ADT segment mappings; these structures only keep the
-//! references to hand to their own resources (Appointment participant, DocumentReference
-//! subject, ChargeItem subject, ServiceRequest subject, Condition subject).
+//! PID, PV1 (with its PV2) and EVN are mapped by the ADT segment mappings; these structures
+//! keep the references to hand to their own resources (Appointment participant,
+//! DocumentReference subject, ChargeItem subject, ServiceRequest subject, Condition subject).
 
 use hl7v2::Segment;
 
 use super::super::context::Context;
-use super::super::segments::sched_shim as link;
+use super::super::segments::{evn, pid, pv1};
 
 /// The patient and visit that the following segments are about.
 #[derive(Debug, Clone, Default)]
@@ -25,16 +25,34 @@ impl Subject {
     pub fn read<'m>(&mut self, ctx: &mut Context<'m>, segment: &Segment<'m>) -> bool {
         match segment.name() {
             "PID" => {
-                self.patient = link::patient(ctx, segment);
+                self.patient = Some(pid::patient(ctx, segment));
                 self.encounter = None;
                 true
             }
             "PV1" => {
-                self.encounter = link::encounter(ctx, segment, self.patient.as_deref());
+                // A visit without its patient has no Encounter.subject: left to the report.
+                let Some(patient) = &self.patient else {
+                    return false;
+                };
+                // PV2, when present, directly follows its PV1.
+                let pv2 = ctx
+                    .message()
+                    .segment(segment.index() + 1)
+                    .filter(|next| next.name() == "PV2");
+                self.encounter = Some(pv1::encounter(ctx, segment, pv2.as_ref(), patient));
                 true
             }
             _ => false,
         }
+    }
+}
+
+/// Maps every EVN of the message to its event Provenance (after the other resources, which it
+/// targets).
+pub(super) fn events(ctx: &mut Context<'_>) {
+    let message = ctx.message();
+    for segment in message.segments_named("EVN") {
+        evn::provenance(ctx, &segment);
     }
 }
 

@@ -16,6 +16,5 @@ pub mod resources;
 pub mod rol;
 pub mod rxa;
 pub mod sch;
-pub mod sched_shim;
 pub mod spm;
 pub mod txa;
