@@ -12,8 +12,8 @@ use super::context::Context;
 use super::segments;
 
 pub mod adt;
-pub mod orders;
 pub mod documents;
+pub mod orders;
 mod sched_common;
 pub mod scheduling;
 pub mod vaccination;
