@@ -13,6 +13,7 @@
 pub mod context;
 pub mod datatypes;
 pub mod messages;
+pub mod overrides;
 pub mod report;
 pub mod segments;
 

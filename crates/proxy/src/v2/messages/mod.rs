@@ -122,6 +122,7 @@ pub fn supported_structures() -> Vec<&'static str> {
 /// Runs the structure's conversion, then adds the message's Provenance.
 pub fn convert(family: ConvertFn, context: &mut Context<'_>) -> Result<(), ConvertError> {
     family(context)?;
+    super::overrides::apply(context);
     segments::msh::provenance(context);
     Ok(())
 }
