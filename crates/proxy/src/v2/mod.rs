@@ -40,7 +40,7 @@ pub enum ConvertError {
     },
     /// MSH-9 names a message this converter does not translate.
     #[error(
-        "unsupported message type {code}^{trigger} (structure {structure}) at MSH-9; supported: {supported}"
+        "unsupported message type {code}^{trigger} (structure {structure}) at MSH-9; supported message types: {supported}"
     )]
     UnsupportedMessageType {
         /// MSH-9.1.
@@ -49,7 +49,7 @@ pub enum ConvertError {
         trigger: String,
         /// MSH-9.3 or the structure derived from the trigger.
         structure: String,
-        /// The supported structures, for the error message.
+        /// The supported message codes, for the error message.
         supported: String,
     },
     /// A segment or field the message cannot be converted without is missing.

@@ -110,13 +110,25 @@ pub fn family_for(header: &MessageHeader) -> Result<ConvertFn, ConvertError> {
             code: header.message_code.clone().unwrap_or_default(),
             trigger: header.trigger_event.clone().unwrap_or_default(),
             structure: structure.to_owned(),
-            supported: supported_structures().join(", "),
+            supported: supported_message_codes().join(", "),
         })
 }
 
 /// The names of the supported structures.
 pub fn supported_structures() -> Vec<&'static str> {
     SUPPORTED.iter().map(|(name, _)| *name).collect()
+}
+
+/// The message codes (MSH-9.1) with at least one supported structure, for error messages; the
+/// full list is [`supported_structures`].
+pub fn supported_message_codes() -> Vec<&'static str> {
+    let mut codes: Vec<&'static str> = SUPPORTED
+        .iter()
+        .filter_map(|(name, _)| name.split('_').next())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
 }
 
 /// Runs the structure's conversion, then adds the message's Provenance.
