@@ -18,7 +18,7 @@ use hl7v2::{Location, Segment};
 
 use super::super::ConvertError;
 use super::super::context::Context;
-use super::super::segments::{evn, pid, pv1};
+use super::super::segments::{al1, dg1, evn, in1, mrg, nk1, pd1, pid, pr1, pv1};
 
 /// Converts an ADT message: walks its PATIENT groups in order and maps each segment.
 pub fn convert<'m>(ctx: &mut Context<'m>) -> Result<(), ConvertError> {
@@ -30,18 +30,49 @@ pub fn convert<'m>(ctx: &mut Context<'m>) -> Result<(), ConvertError> {
         });
     }
     let mut patient: Option<String> = None;
+    let mut encounter: Option<String> = None;
     let mut events = Vec::new();
     for (position, segment) in segments.iter().enumerate() {
+        if segment.name() == "EVN" {
+            events.push(*segment);
+            continue;
+        }
+        if segment.name() == "PID" {
+            patient = Some(pid::patient(ctx, segment));
+            encounter = None;
+            continue;
+        }
+        // Every other segment belongs to the PATIENT group opened by the last PID; before the
+        // first PID there is none, and the segment stays unread (reported).
+        let Some(patient) = patient.as_deref() else {
+            continue;
+        };
         match segment.name() {
-            "EVN" => events.push(*segment),
-            "PID" => patient = Some(pid::patient(ctx, segment)),
+            "PD1" => pd1::amend_patient(ctx, segment, patient),
+            "NK1" => {
+                nk1::related_person(ctx, segment, patient);
+            }
             "PV1" => {
-                let Some(patient) = &patient else { continue };
                 // PV2 directly follows its PV1 in every ADT structure.
                 let pv2 = segments
                     .get(position + 1)
                     .filter(|next| next.name() == "PV2");
-                pv1::encounter(ctx, segment, pv2, patient);
+                encounter = Some(pv1::encounter(ctx, segment, pv2, patient));
+            }
+            "AL1" => {
+                al1::allergy(ctx, segment, patient);
+            }
+            "DG1" => {
+                dg1::condition(ctx, segment, patient, encounter.as_deref());
+            }
+            "PR1" => {
+                pr1::procedure(ctx, segment, patient, encounter.as_deref());
+            }
+            "IN1" => {
+                in1::coverage(ctx, segment, patient);
+            }
+            "MRG" => {
+                mrg::merge(ctx, segment, patient);
             }
             _ => {}
         }

@@ -3,14 +3,21 @@
 
 #[cfg(test)]
 mod adt_test;
+pub mod al1;
+pub mod dg1;
 pub mod evn;
+pub mod in1;
+pub mod mrg;
 pub mod msh;
+pub mod nk1;
 pub mod nte;
 pub mod obr;
 pub mod obx;
 pub mod obx_value;
 pub mod orc;
+pub mod pd1;
 pub mod pid;
+pub mod pr1;
 pub mod pv1;
 pub mod resources;
 pub mod rol;

@@ -315,8 +315,9 @@ pub(super) fn mapped_concept<'m>(
     if let (Some(mapped), Some(codings)) = (
         mapped,
         concept.get_mut("coding").and_then(Value::as_array_mut),
-    ) && !codings.contains(&mapped)
-    {
+    ) && !codings.iter().any(|coding| {
+        coding.get("system") == mapped.get("system") && coding.get("code") == mapped.get("code")
+    }) {
         codings.insert(0, mapped);
     }
     Some(concept)
