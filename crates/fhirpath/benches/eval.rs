@@ -1,0 +1,78 @@
+//! Evaluation speed of a few US Core and R4 core invariants on a Patient: each expression is
+//! parsed once, then evaluated many times. `cargo bench -p fhirpath --bench eval`.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use fhirpath::{Environment, Expression};
+use serde_json::Value;
+
+const INVARIANTS: [(&str, &str); 6] = [
+    ("name-or-identifier", "name.exists() or identifier.exists()"),
+    (
+        "email-format",
+        "telecom.where(system='email').value.matches('^.+@.+$')",
+    ),
+    (
+        "us-core-6",
+        "(name.family.exists() or name.given.exists()) xor extension.where(url='http://hl7.org/fhir/StructureDefinition/data-absent-reason').exists()",
+    ),
+    (
+        "pat-1",
+        "contact.all(name.exists() or telecom.exists() or address.exists() or organization.exists())",
+    ),
+    (
+        "ele-1-descendants",
+        "descendants().all(hasValue() or (children().count() > id.count()))",
+    ),
+    ("birthDate-past", "birthDate < today()"),
+];
+
+/// The R4 example Patient from the shared corpus, or a small inline one when it is absent.
+fn patient() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/conformance/fhir-test-cases/r4/patient-example.xml"
+    );
+    if let Ok(xml) = std::fs::read_to_string(path)
+        && let Ok(json) = fhir::xml::xml_to_json(&xml)
+    {
+        return json;
+    }
+    eprintln!("{path} is absent: using an inline Patient");
+    serde_json::json!({
+        "resourceType": "Patient", "id": "p1", "birthDate": "1974-12-25",
+        "name": [{"family": "Chalmers", "given": ["Peter", "James"]}],
+        "telecom": [{"system": "email", "value": "peter@example.org"}],
+        "contact": [{"name": {"family": "du Marché"}}]
+    })
+}
+
+fn bench(c: &mut Criterion) {
+    let patient = patient();
+    let env = Environment::default();
+    let mut group = c.benchmark_group("fhirpath-eval");
+    group.throughput(Throughput::Elements(1));
+    for (name, text) in INVARIANTS {
+        let Ok(expression) = Expression::parse(text) else {
+            eprintln!("{name}: does not parse");
+            continue;
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(
+                    expression
+                        .evaluate(black_box(&patient), &env)
+                        .map(|r| r.len()),
+                )
+            })
+        });
+    }
+    group.bench_function("parse-us-core-6", |b| {
+        b.iter(|| black_box(Expression::parse(black_box(INVARIANTS[2].1)).is_ok()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,549 @@
+//! The evaluator: contexts, path navigation over the JSON tree, operators.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+use fhir::r4_types::{Target, TypeKind, TypeTable};
+use serde_json::{Map, Value};
+
+use crate::ast::{Ast, BinOp, TypeSpec};
+use crate::ops::{arithmetic, compare, equals, equivalent};
+use crate::value::{Collection, Item, Node};
+use crate::{Environment, EvalError};
+
+/// Where an evaluation happens: the resources behind `%resource`, `%rootResource`, `%context`,
+/// the focus (`$this`), `$index`, `$total`.
+#[derive(Clone)]
+pub(crate) struct Ctx<'a> {
+    pub root_resource: Option<&'a Value>,
+    pub resource: Option<Item<'a>>,
+    pub context: Collection<'a>,
+    pub env: &'a Environment,
+    pub this: Collection<'a>,
+    pub index: Option<i64>,
+    pub total: Option<Collection<'a>>,
+}
+
+impl<'a> Ctx<'a> {
+    /// The context for evaluating a lambda argument on one item.
+    pub(crate) fn for_item(&self, item: Item<'a>, index: usize) -> Ctx<'a> {
+        let mut ctx = self.clone();
+        ctx.this = vec![item];
+        ctx.index = i64::try_from(index).ok();
+        ctx
+    }
+}
+
+/// Evaluates `ast` in `ctx`.
+pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalError> {
+    match ast {
+        Ast::Empty => Ok(Vec::new()),
+        Ast::Literal(item) => Ok(vec![item.clone()]),
+        Ast::Ident(name) => {
+            if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                let matches_type = ctx.this.iter().all(|item| match item {
+                    Item::Node(node) => {
+                        node.type_name == Some(&**name)
+                            || is_subtype(node.type_name.unwrap_or(""), name)
+                    }
+                    _ => false,
+                });
+                if matches_type && !ctx.this.is_empty() {
+                    return Ok(ctx.this.clone());
+                }
+            }
+            let mut out = Vec::new();
+            for item in &ctx.this {
+                navigate(item, name, &mut out)?;
+            }
+            Ok(out)
+        }
+        Ast::This => Ok(ctx.this.clone()),
+        Ast::Index => Ok(ctx.index.map(Item::Integer).into_iter().collect()),
+        Ast::Total => Ok(ctx.total.clone().unwrap_or_default()),
+        Ast::Constant(name) => constant(name, ctx),
+        Ast::Member(target, name) => {
+            let input = eval(target, ctx)?;
+            let mut out = Vec::new();
+            for item in &input {
+                navigate(item, name, &mut out)?;
+            }
+            Ok(out)
+        }
+        Ast::Call {
+            target,
+            func,
+            args,
+            regex,
+            type_arg,
+        } => {
+            let input = match target {
+                Some(target) => eval(target, ctx)?,
+                None => ctx.this.clone(),
+            };
+            crate::functions::call(
+                *func,
+                input,
+                args,
+                regex.as_deref(),
+                type_arg.as_ref(),
+                target.is_some(),
+                ctx,
+            )
+        }
+        Ast::Indexer(target, index) => {
+            let input = eval(target, ctx)?;
+            let index = eval(index, ctx)?;
+            let Some(Item::Integer(i)) = single(&index)?.map(|i| i.to_system()) else {
+                return Ok(Vec::new());
+            };
+            Ok(usize::try_from(i)
+                .ok()
+                .and_then(|i| input.into_iter().nth(i))
+                .into_iter()
+                .collect())
+        }
+        Ast::Neg(operand) => {
+            let value = eval(operand, ctx)?;
+            let Some(item) = single(&value)? else {
+                return Ok(Vec::new());
+            };
+            Ok(vec![match item.to_system() {
+                Item::Integer(i) => Item::Integer(-i),
+                Item::Decimal(d) => Item::Decimal(-d),
+                Item::Quantity(mut q) => {
+                    q.value = -q.value;
+                    Item::Quantity(q)
+                }
+                other => {
+                    return Err(EvalError::Type(format!(
+                        "cannot negate {}",
+                        other.type_name().1
+                    )));
+                }
+            }])
+        }
+        Ast::Binary(op, left, right) => binary(*op, left, right, ctx),
+        Ast::TypeTest(is, operand, spec) => {
+            let value = eval(operand, ctx)?;
+            if *is {
+                if value.len() > 1 {
+                    return Err(EvalError::Cardinality("`is` on more than one item".into()));
+                }
+                Ok(value
+                    .first()
+                    .map(|item| Item::Boolean(is_type(item, spec)))
+                    .into_iter()
+                    .collect())
+            } else {
+                if value.len() > 1 {
+                    return Err(EvalError::Cardinality("`as` on more than one item".into()));
+                }
+                Ok(value
+                    .into_iter()
+                    .filter(|item| is_type(item, spec))
+                    .collect())
+            }
+        }
+    }
+}
+
+fn constant<'a>(name: &str, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalError> {
+    let string = |s: String| Ok(vec![Item::String(Cow::Owned(s))]);
+    match name {
+        "resource" => Ok(ctx.resource.clone().into_iter().collect()),
+        "rootResource" => Ok(ctx
+            .root_resource
+            .map(|r| Item::node(r, resource_type(r)))
+            .or_else(|| ctx.resource.clone())
+            .into_iter()
+            .collect()),
+        "context" => Ok(ctx.context.clone()),
+        "ucum" => string("http://unitsofmeasure.org".into()),
+        "sct" => string("http://snomed.info/sct".into()),
+        "loinc" => string("http://loinc.org".into()),
+        _ => {
+            if let Some(value) = ctx.env.variables.get(name) {
+                return Ok(value
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(s) => Item::String(Cow::Borrowed(s.as_str())),
+                        other => {
+                            Item::node(other, other.get("resourceType").and_then(Value::as_str))
+                        }
+                    })
+                    .collect());
+            }
+            if let Some(vs) = name.strip_prefix("vs-") {
+                return string(format!("http://hl7.org/fhir/ValueSet/{vs}"));
+            }
+            if let Some(ext) = name.strip_prefix("ext-") {
+                return string(format!("http://hl7.org/fhir/StructureDefinition/{ext}"));
+            }
+            Err(EvalError::UnknownVariable(name.to_owned()))
+        }
+    }
+}
+
+/// The `resourceType` of a JSON resource.
+pub(crate) fn resource_type(value: &Value) -> Option<&str> {
+    value.get("resourceType").and_then(Value::as_str)
+}
+
+/// At most one item: `Ok(None)` for empty, an error for more.
+pub(crate) fn single<'c, 'a>(items: &'c [Item<'a>]) -> Result<Option<&'c Item<'a>>, EvalError> {
+    match items {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        _ => Err(EvalError::Cardinality(format!(
+            "expected at most one item, got {}",
+            items.len()
+        ))),
+    }
+}
+
+/// The boolean value of a collection (singleton evaluation): `None` when empty.
+pub(crate) fn to_bool(items: &[Item<'_>]) -> Result<Option<bool>, EvalError> {
+    match single(items)? {
+        None => Ok(None),
+        Some(item) => match item.to_system() {
+            Item::Boolean(b) => Ok(Some(b)),
+            _ => Ok(Some(true)),
+        },
+    }
+}
+
+fn binary<'a>(
+    op: BinOp,
+    left: &Ast,
+    right: &Ast,
+    ctx: &Ctx<'a>,
+) -> Result<Collection<'a>, EvalError> {
+    let boolean = |b: Option<bool>| Ok(b.map(Item::Boolean).into_iter().collect());
+    if matches!(op, BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies) {
+        let a = to_bool(&eval(left, ctx)?)?;
+        // Short-circuit where the left side decides.
+        match (op, a) {
+            (BinOp::And, Some(false)) => return boolean(Some(false)),
+            (BinOp::Or, Some(true)) => return boolean(Some(true)),
+            (BinOp::Implies, Some(false)) => return boolean(Some(true)),
+            _ => {}
+        }
+        let b = to_bool(&eval(right, ctx)?)?;
+        let result = match op {
+            BinOp::And => match (a, b) {
+                (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            },
+            BinOp::Or => match (a, b) {
+                (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            },
+            BinOp::Xor => a.zip(b).map(|(a, b)| a != b),
+            _ => match (a, b) {
+                (_, Some(true)) => Some(true),
+                (Some(true), b) => b,
+                _ => None,
+            },
+        };
+        return boolean(result);
+    }
+    let a = eval(left, ctx)?;
+    let b = eval(right, ctx)?;
+    match op {
+        BinOp::Union => Ok(union(a, b)),
+        BinOp::Eq | BinOp::Ne => {
+            if a.is_empty() || b.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut result = Some(a.len() == b.len());
+            if a.len() == b.len() {
+                for (x, y) in a.iter().zip(&b) {
+                    match equals(x, y) {
+                        Some(true) => {}
+                        Some(false) => {
+                            result = Some(false);
+                            break;
+                        }
+                        None => result = None,
+                    }
+                }
+            }
+            boolean(result.map(|r| r == (op == BinOp::Eq)))
+        }
+        BinOp::Equiv | BinOp::NotEquiv => {
+            let same = a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| equivalent(x, y)));
+            boolean(Some(same == (op == BinOp::Equiv)))
+        }
+        BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge => {
+            let (Some(x), Some(y)) = (single(&a)?, single(&b)?) else {
+                return Ok(Vec::new());
+            };
+            let ordering = compare(x, y)?;
+            boolean(ordering.map(|o| match op {
+                BinOp::Lt => o == Ordering::Less,
+                BinOp::Gt => o == Ordering::Greater,
+                BinOp::Le => o != Ordering::Greater,
+                _ => o != Ordering::Less,
+            }))
+        }
+        BinOp::In | BinOp::Contains => {
+            let (item, collection) = if op == BinOp::In { (&a, &b) } else { (&b, &a) };
+            let Some(item) = single(item)? else {
+                return Ok(Vec::new());
+            };
+            boolean(Some(
+                collection.iter().any(|c| equals(item, c) == Some(true)),
+            ))
+        }
+        BinOp::Concat => {
+            let text = |items: &[Item<'_>]| -> Result<String, EvalError> {
+                Ok(single(items)?
+                    .map(|i| i.to_system().to_string())
+                    .unwrap_or_default())
+            };
+            Ok(vec![Item::String(Cow::Owned(text(&a)? + &text(&b)?))])
+        }
+        _ => {
+            let (Some(x), Some(y)) = (single(&a)?, single(&b)?) else {
+                return Ok(Vec::new());
+            };
+            Ok(arithmetic(op, x, y)?.into_iter().collect())
+        }
+    }
+}
+
+/// `a | b`: the union without duplicates.
+pub(crate) fn union<'a>(a: Collection<'a>, b: Collection<'a>) -> Collection<'a> {
+    let mut out: Collection<'a> = Vec::with_capacity(a.len() + b.len());
+    for item in a.into_iter().chain(b) {
+        if !out.iter().any(|o| equals(o, &item) == Some(true)) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// Pushes the children of `item` named `name` onto `out`.
+pub(crate) fn navigate<'a>(
+    item: &Item<'a>,
+    name: &str,
+    out: &mut Collection<'a>,
+) -> Result<(), EvalError> {
+    let Item::Node(node) = item else {
+        return Ok(());
+    };
+    let Some(Value::Object(map)) = node.value else {
+        // A primitive: its `id` and `extension` live in the `_name` companion.
+        if let Some(Value::Object(companion)) = node.companion {
+            let type_name = match name {
+                "extension" => Some("Extension"),
+                "id" => Some("string"),
+                _ => None,
+            };
+            if let Some(type_name) = type_name {
+                push_member(companion, name, Some(type_name), out);
+            }
+        }
+        return Ok(());
+    };
+    let table = TypeTable::r4();
+    let type_def = node.type_name.and_then(|t| table.type_def(t));
+    let Some(def) = type_def else {
+        // Unknown type: plain JSON navigation, including choice names.
+        if map.contains_key(name) || map.contains_key(&format!("_{name}")) {
+            push_member(map, name, None, out);
+        } else {
+            for (key, _) in map.iter() {
+                if let Some(suffix) = key.strip_prefix(name)
+                    && suffix.starts_with(|c: char| c.is_ascii_uppercase())
+                {
+                    let type_name = choice_type(suffix);
+                    push_member(map, key, type_name, out);
+                }
+            }
+        }
+        return Ok(());
+    };
+    if let Some(found) = def.element(name)
+        && !found.element.is_choice
+    {
+        push_member(map, name, target_type(&found.element_type.target), out);
+        return Ok(());
+    }
+    if let Some(element) = def
+        .elements
+        .iter()
+        .find(|e| e.is_choice && *e.base_name == *name)
+    {
+        for element_type in &element.types {
+            let key = format!("{name}{}", upper_first(&element_type.code));
+            if map.contains_key(&key) || map.contains_key(&format!("_{key}")) {
+                push_member(map, &key, target_type(&element_type.target), out);
+            }
+        }
+        return Ok(());
+    }
+    if let Some(found) = def.element(name) {
+        // A typed choice name such as `valueQuantity`.
+        push_member(map, name, target_type(&found.element_type.target), out);
+        return Ok(());
+    }
+    if def.kind == TypeKind::Resource && name == "resourceType" {
+        return Ok(());
+    }
+    if map.contains_key(name) {
+        push_member(map, name, None, out);
+        return Ok(());
+    }
+    // An element the type does not define: nothing (the parser cannot know the input type).
+    Ok(())
+}
+
+fn choice_type(suffix: &str) -> Option<&'static str> {
+    let table = TypeTable::r4();
+    if let Some(def) = table.type_def(suffix) {
+        return Some(static_name(&def.name));
+    }
+    let lower = lower_first(suffix);
+    fhir::r4_types::PRIMITIVE_TYPES
+        .iter()
+        .find(|p| **p == lower)
+        .copied()
+}
+
+fn static_name(name: &str) -> &'static str {
+    TypeTable::r4().type_def(name).map_or("", |def| &def.name)
+}
+
+fn target_type(target: &Target) -> Option<&'static str> {
+    match target {
+        Target::Primitive { name, .. } => fhir::r4_types::PRIMITIVE_TYPES
+            .iter()
+            .find(|p| **p == &**name)
+            .copied(),
+        Target::Xhtml => Some("xhtml"),
+        Target::Complex(name) => Some(static_name(name)),
+        Target::Resource => None,
+    }
+}
+
+/// Pushes `map[key]` (each element of an array) with its `_key` companion.
+fn push_member<'a>(
+    map: &'a Map<String, Value>,
+    key: &str,
+    type_name: Option<&'a str>,
+    out: &mut Collection<'a>,
+) {
+    let value = map.get(key);
+    let companion = map.get(&format!("_{key}"));
+    let typed = |v: &'a Value| match type_name {
+        None | Some("") => resource_type(v).or(type_name.filter(|t| !t.is_empty())),
+        some => some,
+    };
+    match (value, companion) {
+        (Some(Value::Array(values)), companion) => {
+            let companions = companion.and_then(Value::as_array);
+            for (idx, v) in values.iter().enumerate() {
+                let companion = companions.and_then(|c| c.get(idx)).filter(|c| !c.is_null());
+                if v.is_null() && companion.is_none() {
+                    continue;
+                }
+                out.push(Item::Node(Node {
+                    value: Some(v).filter(|v| !v.is_null()),
+                    companion,
+                    type_name: typed(v),
+                }));
+            }
+        }
+        (None, Some(Value::Array(companions))) => {
+            for c in companions.iter().filter(|c| !c.is_null()) {
+                out.push(Item::Node(Node {
+                    value: None,
+                    companion: Some(c),
+                    type_name,
+                }));
+            }
+        }
+        (Some(v), companion) => out.push(Item::Node(Node {
+            value: Some(v),
+            companion,
+            type_name: typed(v),
+        })),
+        (None, Some(c)) => out.push(Item::Node(Node {
+            value: None,
+            companion: Some(c),
+            type_name,
+        })),
+        (None, None) => {}
+    }
+}
+
+fn upper_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// The FHIR supertype of a type, when it has one.
+fn supertype(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "Age" | "Count" | "Distance" | "Duration" | "MoneyQuantity" | "SimpleQuantity" => {
+            "Quantity"
+        }
+        "DomainResource" => "Resource",
+        "Resource" | "Element" => return None,
+        "BackboneElement" => "Element",
+        _ => {
+            let def = TypeTable::r4().type_def(name)?;
+            return match def.kind {
+                TypeKind::Resource if def.element("text").is_some() => Some("DomainResource"),
+                TypeKind::Resource => Some("Resource"),
+                TypeKind::Backbone => Some("BackboneElement"),
+                TypeKind::Complex | TypeKind::Primitive => Some("Element"),
+            };
+        }
+    })
+}
+
+/// True when `name` is `type_name` or one of its supertypes.
+pub(crate) fn is_subtype(type_name: &str, name: &str) -> bool {
+    let mut current = type_name;
+    for _ in 0..8 {
+        if current == name {
+            return true;
+        }
+        match supertype(current) {
+            Some(parent) => current = parent,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// `item is spec`.
+pub(crate) fn is_type(item: &Item<'_>, spec: &TypeSpec) -> bool {
+    let (namespace, type_name) = item.type_name();
+    let wanted_ns = spec.namespace.as_deref();
+    if let Some(ns) = wanted_ns
+        && ns != namespace
+    {
+        return false;
+    }
+    if namespace == "System" {
+        return *type_name == *spec.name;
+    }
+    is_subtype(&type_name, &spec.name)
+}

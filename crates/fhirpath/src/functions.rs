@@ -1,0 +1,669 @@
+//! The function library.
+
+use std::borrow::Cow;
+
+use regex::Regex;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use serde_json::Value;
+
+use crate::EvalError;
+use crate::ast::{Ast, Func, TypeSpec};
+use crate::convert::convert;
+use crate::eval::{Ctx, eval, is_type, navigate, resource_type, single, to_bool, union};
+use crate::ops::equals;
+use crate::parser::compile_regex;
+use crate::temporal::{Precision, Temporal, TemporalKind};
+use crate::value::{Collection, Item, Node};
+
+fn boolean<'a>(b: bool) -> Result<Collection<'a>, EvalError> {
+    Ok(vec![Item::Boolean(b)])
+}
+
+fn contains_item(items: &[Item<'_>], item: &Item<'_>) -> bool {
+    items.iter().any(|i| equals(i, item) == Some(true))
+}
+
+/// Evaluates an argument in the calling context.
+fn arg<'a>(args: &[Ast], idx: usize, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalError> {
+    match args.get(idx) {
+        Some(ast) => eval(ast, ctx),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn string_arg(args: &[Ast], idx: usize, ctx: &Ctx<'_>) -> Result<Option<String>, EvalError> {
+    let value = arg(args, idx, ctx)?;
+    match single(&value)?.map(Item::to_system) {
+        None => Ok(None),
+        Some(Item::String(s)) => Ok(Some(s.into_owned())),
+        Some(other) => Err(EvalError::Type(format!(
+            "expected a String argument, got {}",
+            other.type_name().1
+        ))),
+    }
+}
+
+fn integer_arg(args: &[Ast], idx: usize, ctx: &Ctx<'_>) -> Result<Option<i64>, EvalError> {
+    let value = arg(args, idx, ctx)?;
+    match single(&value)?.map(Item::to_system) {
+        None => Ok(None),
+        Some(Item::Integer(i)) => Ok(Some(i)),
+        Some(other) => Err(EvalError::Type(format!(
+            "expected an Integer argument, got {}",
+            other.type_name().1
+        ))),
+    }
+}
+
+/// The single String input of a string function; `None` when empty.
+fn input_string<'a>(input: &[Item<'a>]) -> Result<Option<Cow<'a, str>>, EvalError> {
+    match single(input)?.map(Item::to_system) {
+        None => Ok(None),
+        Some(Item::String(s)) => Ok(Some(s)),
+        Some(other) => Err(EvalError::Type(format!(
+            "expected a String, got {}",
+            other.type_name().1
+        ))),
+    }
+}
+
+fn string_result<'a>(s: String) -> Result<Collection<'a>, EvalError> {
+    Ok(vec![Item::String(Cow::Owned(s))])
+}
+
+/// Calls `func` on `input`.
+pub(crate) fn call<'a>(
+    func: Func,
+    input: Collection<'a>,
+    args: &[Ast],
+    regex: Option<&Regex>,
+    type_arg: Option<&TypeSpec>,
+    has_target: bool,
+    ctx: &Ctx<'a>,
+) -> Result<Collection<'a>, EvalError> {
+    let lambda =
+        |item: &Item<'a>, idx: usize, ast: &Ast| eval(ast, &ctx.for_item(item.clone(), idx));
+    let first_arg = args.first();
+    match func {
+        Func::Empty => boolean(input.is_empty()),
+        Func::Exists => match first_arg {
+            None => boolean(!input.is_empty()),
+            Some(criteria) => {
+                for (idx, item) in input.iter().enumerate() {
+                    if to_bool(&lambda(item, idx, criteria)?)? == Some(true) {
+                        return boolean(true);
+                    }
+                }
+                boolean(false)
+            }
+        },
+        Func::All => {
+            let Some(criteria) = first_arg else {
+                return boolean(true);
+            };
+            for (idx, item) in input.iter().enumerate() {
+                if to_bool(&lambda(item, idx, criteria)?)? != Some(true) {
+                    return boolean(false);
+                }
+            }
+            boolean(true)
+        }
+        Func::AllTrue | Func::AnyTrue | Func::AllFalse | Func::AnyFalse => {
+            let mut values = Vec::with_capacity(input.len());
+            for item in &input {
+                match item.to_system() {
+                    Item::Boolean(b) => values.push(b),
+                    other => {
+                        return Err(EvalError::Type(format!(
+                            "expected Booleans, got {}",
+                            other.type_name().1
+                        )));
+                    }
+                }
+            }
+            boolean(match func {
+                Func::AllTrue => values.iter().all(|b| *b),
+                Func::AnyTrue => values.iter().any(|b| *b),
+                Func::AllFalse => values.iter().all(|b| !*b),
+                _ => values.iter().any(|b| !*b),
+            })
+        }
+        Func::SubsetOf | Func::SupersetOf => {
+            let other = arg(args, 0, ctx)?;
+            let (small, big) = if func == Func::SubsetOf {
+                (&input, &other)
+            } else {
+                (&other, &input)
+            };
+            boolean(small.iter().all(|i| contains_item(big, i)))
+        }
+        Func::Count => Ok(vec![Item::Integer(
+            i64::try_from(input.len()).unwrap_or(i64::MAX),
+        )]),
+        Func::Distinct => Ok(union(input, Vec::new())),
+        Func::IsDistinct => {
+            let n = input.len();
+            boolean(union(input, Vec::new()).len() == n)
+        }
+        Func::Where | Func::Select | Func::Repeat => {
+            let Some(ast) = first_arg else {
+                return Ok(Vec::new());
+            };
+            let mut out = Vec::new();
+            if func == Func::Repeat {
+                let mut queue = input;
+                while !queue.is_empty() {
+                    let mut next = Vec::new();
+                    for (idx, item) in queue.iter().enumerate() {
+                        for found in lambda(item, idx, ast)? {
+                            if !contains_item(&out, &found) {
+                                out.push(found.clone());
+                                next.push(found);
+                            }
+                        }
+                    }
+                    queue = next;
+                }
+                return Ok(out);
+            }
+            for (idx, item) in input.iter().enumerate() {
+                let result = lambda(item, idx, ast)?;
+                if func == Func::Select {
+                    out.extend(result);
+                } else if to_bool(&result)? == Some(true) {
+                    out.push(item.clone());
+                }
+            }
+            Ok(out)
+        }
+        Func::OfType | Func::As => {
+            let Some(spec) = type_arg else {
+                return Ok(Vec::new());
+            };
+            if func == Func::As && input.len() > 1 {
+                return Err(EvalError::Cardinality("as() on more than one item".into()));
+            }
+            Ok(input.into_iter().filter(|i| is_type(i, spec)).collect())
+        }
+        Func::Is => {
+            let Some(spec) = type_arg else {
+                return Ok(Vec::new());
+            };
+            Ok(single(&input)?
+                .map(|i| Item::Boolean(is_type(i, spec)))
+                .into_iter()
+                .collect())
+        }
+        Func::Single => Ok(single(&input)?.cloned().into_iter().collect()),
+        Func::First => Ok(input.into_iter().take(1).collect()),
+        Func::Last => Ok(input.into_iter().last().into_iter().collect()),
+        Func::Tail => Ok(input.into_iter().skip(1).collect()),
+        Func::Skip | Func::Take => {
+            let n = integer_arg(args, 0, ctx)?.unwrap_or(0);
+            let n = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
+            Ok(if func == Func::Skip {
+                input.into_iter().skip(n).collect()
+            } else {
+                input.into_iter().take(n).collect()
+            })
+        }
+        Func::Intersect => {
+            let other = arg(args, 0, ctx)?;
+            let kept = input
+                .into_iter()
+                .filter(|i| contains_item(&other, i))
+                .collect();
+            Ok(union(kept, Vec::new()))
+        }
+        Func::Exclude => {
+            let other = arg(args, 0, ctx)?;
+            Ok(input
+                .into_iter()
+                .filter(|i| !contains_item(&other, i))
+                .collect())
+        }
+        Func::Union => Ok(union(input, arg(args, 0, ctx)?)),
+        Func::Combine => {
+            let mut out = input;
+            out.extend(arg(args, 0, ctx)?);
+            Ok(out)
+        }
+        Func::Iif => {
+            let inner = match (has_target, single(&input)?) {
+                (true, Some(item)) => ctx.for_item(item.clone(), 0),
+                _ => ctx.clone(),
+            };
+            let criteria = arg(args, 0, &inner)?;
+            let decision = match single(&criteria)?.map(Item::to_system) {
+                None => false,
+                Some(Item::Boolean(b)) => b,
+                Some(other) => {
+                    return Err(EvalError::Type(format!(
+                        "iif criterion must be Boolean, got {}",
+                        other.type_name().1
+                    )));
+                }
+            };
+            arg(args, if decision { 1 } else { 2 }, &inner)
+        }
+        Func::ToBoolean
+        | Func::ToInteger
+        | Func::ToDecimal
+        | Func::ToStringFn
+        | Func::ToDate
+        | Func::ToDateTime
+        | Func::ToTime
+        | Func::ToQuantity => {
+            let unit = string_arg(args, 0, ctx)?;
+            let Some(item) = single(&input)? else {
+                return Ok(Vec::new());
+            };
+            Ok(convert(func, item, unit.as_deref()).into_iter().collect())
+        }
+        Func::ConvertsToBoolean
+        | Func::ConvertsToInteger
+        | Func::ConvertsToDecimal
+        | Func::ConvertsToString
+        | Func::ConvertsToDate
+        | Func::ConvertsToDateTime
+        | Func::ConvertsToTime
+        | Func::ConvertsToQuantity => {
+            let unit = string_arg(args, 0, ctx)?;
+            let Some(item) = single(&input)? else {
+                return Ok(Vec::new());
+            };
+            boolean(convert(func, item, unit.as_deref()).is_some())
+        }
+        Func::IndexOf | Func::StartsWith | Func::EndsWith | Func::Contains => {
+            let Some(s) = input_string(&input)? else {
+                return Ok(Vec::new());
+            };
+            let Some(needle) = string_arg(args, 0, ctx)? else {
+                return Ok(Vec::new());
+            };
+            match func {
+                Func::IndexOf => {
+                    let idx = s.find(&needle).map_or(-1, |byte| {
+                        i64::try_from(s.get(..byte).map_or(0, |p| p.chars().count())).unwrap_or(-1)
+                    });
+                    Ok(vec![Item::Integer(idx)])
+                }
+                Func::StartsWith => boolean(s.starts_with(&needle)),
+                Func::EndsWith => boolean(s.ends_with(&needle)),
+                _ => boolean(s.contains(&needle)),
+            }
+        }
+        Func::Substring => {
+            let Some(s) = input_string(&input)? else {
+                return Ok(Vec::new());
+            };
+            let Some(start) = integer_arg(args, 0, ctx)? else {
+                return Ok(Vec::new());
+            };
+            let length = integer_arg(args, 1, ctx)?;
+            let n_chars = i64::try_from(s.chars().count()).unwrap_or(0);
+            if start < 0 || start >= n_chars {
+                return Ok(Vec::new());
+            }
+            let take = length.unwrap_or(n_chars).max(0);
+            let start = usize::try_from(start).unwrap_or(0);
+            let take = usize::try_from(take).unwrap_or(0);
+            string_result(s.chars().skip(start).take(take).collect())
+        }
+        Func::Upper | Func::Lower | Func::Length | Func::ToChars | Func::Trim => {
+            let Some(s) = input_string(&input)? else {
+                return Ok(Vec::new());
+            };
+            match func {
+                Func::Upper => string_result(s.to_uppercase()),
+                Func::Lower => string_result(s.to_lowercase()),
+                Func::Trim => string_result(s.trim().to_owned()),
+                Func::Length => Ok(vec![Item::Integer(
+                    i64::try_from(s.chars().count()).unwrap_or(0),
+                )]),
+                _ => Ok(s
+                    .chars()
+                    .map(|c| Item::String(Cow::Owned(c.to_string())))
+                    .collect()),
+            }
+        }
+        Func::Split => {
+            let Some(s) = input_string(&input)? else {
+                return Ok(Vec::new());
+            };
+            let Some(sep) = string_arg(args, 0, ctx)? else {
+                return Ok(Vec::new());
+            };
+            Ok(s.split(sep.as_str())
+                .map(|p| Item::String(Cow::Owned(p.to_owned())))
+                .collect())
+        }
+        Func::Join => {
+            let sep = string_arg(args, 0, ctx)?.unwrap_or_default();
+            let parts: Vec<String> = input.iter().map(|i| i.to_system().to_string()).collect();
+            string_result(parts.join(&sep))
+        }
+        Func::Replace => {
+            let Some(s) = input_string(&input)? else {
+                return Ok(Vec::new());
+            };
+            let (Some(pattern), Some(substitution)) =
+                (string_arg(args, 0, ctx)?, string_arg(args, 1, ctx)?)
+            else {
+                return Ok(Vec::new());
+            };
+            string_result(s.replace(&pattern, &substitution))
+        }
+        Func::Matches | Func::ReplaceMatches | Func::MatchesFull => {
+            let Some(s) = input_string(&input)? else {
+                return Ok(Vec::new());
+            };
+            let compiled;
+            let regex = match regex {
+                Some(regex) => regex,
+                None => {
+                    let Some(pattern) = string_arg(args, 0, ctx)? else {
+                        return Ok(Vec::new());
+                    };
+                    let pattern = if func == Func::MatchesFull {
+                        format!("^(?:{pattern})$")
+                    } else {
+                        pattern
+                    };
+                    compiled =
+                        compile_regex(&pattern).map_err(|e| EvalError::Regex(e.to_string()))?;
+                    &compiled
+                }
+            };
+            if func != Func::ReplaceMatches {
+                return boolean(regex.is_match(&s));
+            }
+            let Some(substitution) = string_arg(args, 1, ctx)? else {
+                return Ok(Vec::new());
+            };
+            if regex.as_str() == "(?s)" {
+                return Ok(vec![Item::String(s)]);
+            }
+            string_result(regex.replace_all(&s, substitution.as_str()).into_owned())
+        }
+        Func::Children | Func::Descendants => {
+            let mut out = Vec::new();
+            let mut queue = input;
+            loop {
+                let mut next = Vec::new();
+                for item in &queue {
+                    children(item, &mut next)?;
+                }
+                if next.is_empty() || func == Func::Children {
+                    out.extend(next);
+                    return Ok(out);
+                }
+                out.extend(next.iter().cloned());
+                queue = next;
+            }
+        }
+        Func::Trace => Ok(input),
+        Func::Now | Func::Today | Func::TimeOfDay => Ok(vec![Item::Temporal(now(func))]),
+        Func::Abs
+        | Func::Ceiling
+        | Func::Exp
+        | Func::Floor
+        | Func::Ln
+        | Func::Log
+        | Func::Power
+        | Func::Round
+        | Func::Sqrt
+        | Func::Truncate => math(func, &input, args, ctx),
+        Func::Not => Ok(to_bool(&input)?
+            .map(|b| Item::Boolean(!b))
+            .into_iter()
+            .collect()),
+        Func::HasValue => boolean(matches!(
+            single(&input)?,
+            Some(Item::Node(Node { value: Some(v), .. })) if !v.is_object() && !v.is_array()
+        )),
+        Func::GetValue => match single(&input)? {
+            Some(item @ Item::Node(Node { value: Some(v), .. })) if !v.is_object() => {
+                Ok(vec![item.to_system()])
+            }
+            _ => Ok(Vec::new()),
+        },
+        Func::HtmlChecks | Func::HtmlChecksLower => boolean(true),
+        Func::ConformsTo => {
+            let Some(url) = string_arg(args, 0, ctx)? else {
+                return Ok(Vec::new());
+            };
+            // Only the base definitions are known here; profiles need the validator.
+            let unsupported =
+                || EvalError::Unsupported(format!("conformsTo({url}) needs the validator"));
+            let type_name = url
+                .strip_prefix("http://hl7.org/fhir/StructureDefinition/")
+                .filter(|t| fhir::r4_types::TypeTable::r4().type_def(t).is_some())
+                .ok_or_else(unsupported)?;
+            let Some(item) = single(&input)? else {
+                return Ok(Vec::new());
+            };
+            let (_, actual) = item.type_name();
+            boolean(crate::eval::is_subtype(&actual, type_name))
+        }
+        Func::MemberOf => Err(EvalError::Unsupported(
+            "memberOf() needs terminology".into(),
+        )),
+        Func::Extension => {
+            let Some(url) = string_arg(args, 0, ctx)? else {
+                return Ok(Vec::new());
+            };
+            let mut extensions = Vec::new();
+            for item in &input {
+                navigate(item, "extension", &mut extensions)?;
+            }
+            Ok(extensions
+                .into_iter()
+                .filter(|e| match e {
+                    Item::Node(Node { value: Some(v), .. }) => {
+                        v.get("url").and_then(Value::as_str) == Some(url.as_str())
+                    }
+                    _ => false,
+                })
+                .collect())
+        }
+        Func::Resolve => Ok(input.iter().filter_map(|item| resolve(item, ctx)).collect()),
+        Func::Aggregate => {
+            let Some(ast) = first_arg else {
+                return Ok(Vec::new());
+            };
+            let mut total = arg(args, 1, ctx)?;
+            for (idx, item) in input.iter().enumerate() {
+                let mut inner = ctx.for_item(item.clone(), idx);
+                inner.total = Some(total);
+                total = eval(ast, &inner)?;
+            }
+            Ok(total)
+        }
+    }
+}
+
+/// The child nodes of an item, in document order.
+fn children<'a>(item: &Item<'a>, out: &mut Collection<'a>) -> Result<(), EvalError> {
+    let Item::Node(node) = item else {
+        return Ok(());
+    };
+    match node.value {
+        Some(Value::Object(map)) => {
+            for key in map.keys() {
+                if key == "resourceType" {
+                    continue;
+                }
+                let name = key.strip_prefix('_').unwrap_or(key);
+                if key.starts_with('_') && map.contains_key(name) {
+                    continue;
+                }
+                match navigate(item, name, out) {
+                    Ok(()) => {}
+                    Err(EvalError::UnknownElement { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        _ => {
+            navigate(item, "extension", out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Resolves a reference inside the contained resources or the enclosing Bundle.
+fn resolve<'a>(item: &Item<'a>, ctx: &Ctx<'a>) -> Option<Item<'a>> {
+    let reference: Cow<'a, str> = match item.to_system() {
+        Item::String(s) => s,
+        Item::Node(Node { value: Some(v), .. }) => Cow::Borrowed(v.get("reference")?.as_str()?),
+        _ => return None,
+    };
+    if let Some(id) = reference.strip_prefix('#') {
+        let Some(Item::Node(Node {
+            value: Some(resource),
+            ..
+        })) = &ctx.resource
+        else {
+            return None;
+        };
+        let contained = resource.get("contained")?.as_array()?;
+        let found = contained
+            .iter()
+            .find(|c| c.get("id").and_then(Value::as_str) == Some(id))?;
+        return Some(Item::node(found, resource_type(found)));
+    }
+    let bundle = ctx.root_resource?;
+    for entry in bundle.get("entry")?.as_array()? {
+        let Some(resource) = entry.get("resource") else {
+            continue;
+        };
+        let full_url = entry.get("fullUrl").and_then(Value::as_str);
+        let typed_id = match (
+            resource_type(resource),
+            resource.get("id").and_then(Value::as_str),
+        ) {
+            (Some(t), Some(id)) => Some(format!("{t}/{id}")),
+            _ => None,
+        };
+        let matches = full_url == Some(&*reference)
+            || typed_id
+                .as_deref()
+                .is_some_and(|t| reference == t || reference.ends_with(&format!("/{t}")));
+        if matches {
+            return Some(Item::node(resource, resource_type(resource)));
+        }
+    }
+    None
+}
+
+fn now(func: Func) -> Temporal {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0));
+    let epoch = Temporal {
+        kind: TemporalKind::DateTime,
+        year: 1970,
+        month: 1,
+        day: 1,
+        hour: 0,
+        minute: 0,
+        second: 0,
+        millis: 0,
+        precision: Precision::Millisecond,
+        offset: Some(0),
+    };
+    let current = epoch.add(millis, "millisecond").unwrap_or(epoch);
+    match func {
+        Func::Today => current.to_date(),
+        Func::TimeOfDay => {
+            let mut time = current;
+            time.kind = TemporalKind::Time;
+            time.offset = None;
+            time
+        }
+        _ => current,
+    }
+}
+
+fn math<'a>(
+    func: Func,
+    input: &[Item<'a>],
+    args: &[Ast],
+    ctx: &Ctx<'a>,
+) -> Result<Collection<'a>, EvalError> {
+    let Some(item) = single(input)? else {
+        return Ok(Vec::new());
+    };
+    let item = item.to_system();
+    let decimal = match &item {
+        Item::Integer(i) => Decimal::from(*i),
+        Item::Decimal(d) => *d,
+        Item::Quantity(q) if func == Func::Abs => {
+            let mut q = q.clone();
+            q.value = q.value.abs();
+            return Ok(vec![Item::Quantity(q)]);
+        }
+        other => {
+            return Err(EvalError::Type(format!(
+                "{func:?} needs a number, got {}",
+                other.type_name().1
+            )));
+        }
+    };
+    let is_integer = matches!(item, Item::Integer(_));
+    let to_int = |d: Decimal| d.to_i64().map(Item::Integer);
+    let float = |f: f64| {
+        if f.is_finite() {
+            Decimal::from_f64(f).map(Item::Decimal)
+        } else {
+            None
+        }
+    };
+    let x = decimal.to_f64().unwrap_or(f64::NAN);
+    let result = match func {
+        Func::Abs if is_integer => to_int(decimal.abs()),
+        Func::Abs => Some(Item::Decimal(decimal.abs())),
+        Func::Ceiling => to_int(decimal.ceil()),
+        Func::Floor => to_int(decimal.floor()),
+        Func::Truncate => to_int(decimal.trunc()),
+        Func::Round => {
+            let precision = integer_arg(args, 0, ctx)?.unwrap_or(0);
+            let dp = u32::try_from(precision)
+                .map_err(|_| EvalError::Type("round() precision must be >= 0".into()))?;
+            Some(Item::Decimal(decimal.round_dp_with_strategy(
+                dp,
+                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+            )))
+        }
+        Func::Exp => float(x.exp()),
+        Func::Ln => float(x.ln()),
+        Func::Sqrt => float(x.sqrt()),
+        Func::Log | Func::Power => {
+            let other = arg(args, 0, ctx)?;
+            let Some(other) = single(&other)?.map(Item::to_system) else {
+                return Ok(Vec::new());
+            };
+            let (y, other_int) = match other {
+                Item::Integer(i) => (Decimal::from(i), true),
+                Item::Decimal(d) => (d, false),
+                _ => return Err(EvalError::Type("a number argument is needed".into())),
+            };
+            let yf = y.to_f64().unwrap_or(f64::NAN);
+            if func == Func::Log {
+                float(x.ln() / yf.ln())
+            } else if is_integer && other_int {
+                u32::try_from(y.to_i64().unwrap_or(-1))
+                    .ok()
+                    .and_then(|e| decimal.to_i64()?.checked_pow(e))
+                    .map(Item::Integer)
+                    .or_else(|| float(x.powf(yf)))
+            } else {
+                float(x.powf(yf))
+            }
+        }
+        _ => None,
+    };
+    Ok(result.into_iter().collect())
+}

@@ -1,0 +1,194 @@
+//! FHIRPath (<http://hl7.org/fhirpath/N1/>) over FHIR R4 resources held as `serde_json::Value`.
+//!
+//! Why a crate of its own: both the validator (`conformance`, for invariants) and the routing
+//! rules (`routing`, for FHIRPath predicates) need FHIRPath, and routing must not depend on the
+//! validator. This crate depends only on `fhir` (for the R4 type table).
+//!
+//! Main types:
+//! - [`Expression`]: parsed once ([`Expression::parse`], a lexer and a Pratt parser, with the
+//!   byte position of a syntax error), evaluated many times ([`Expression::evaluate`]). Functions
+//!   are resolved and regular expressions with a literal pattern are compiled at parse time.
+//! - [`Item`] and [`Collection`]: the result, a list of JSON nodes (with their FHIR type from
+//!   [`fhir::r4_types::TypeTable::r4`], so `Observation.value is Quantity` and
+//!   `Patient.birthDate is date` work, and a primitive's `_name` companion stays visible to
+//!   `extension()`), or literals: Boolean, Integer, Decimal (`rust_decimal`), String,
+//!   Date/DateTime/Time with partial precision ([`Temporal`]) and Quantity.
+//! - [`Environment`]: `%` variables beyond the built-in `%resource`, `%rootResource`, `%context`,
+//!   `%ucum`, `%sct`, `%loinc`, `%vs-*` and `%ext-*`.
+//!
+//! ```
+//! let patient = serde_json::json!({"resourceType": "Patient", "name": [{"given": ["Ann"]}]});
+//! let expression = fhirpath::Expression::parse("name.given.first() = 'Ann'").unwrap();
+//! let env = fhirpath::Environment::default();
+//! let result = expression.evaluate(&patient, &env).unwrap();
+//! assert_eq!(result, vec![fhirpath::Item::Boolean(true)]);
+//! ```
+//!
+//! Not for: terminology (`memberOf()` returns [`EvalError::Unsupported`], which the caller
+//! reports as "not checked"), profile validation (`conformsTo()` likewise), or the `type()`
+//! reflection of FHIRPath 2.0.
+//!
+//! Crates evaluated before writing this one (crates.io, 2026): `fhirpath` 0.1.0 (a 14-line
+//! placeholder); `octofhir-fhirpath` 0.5.1 (async-only API, needs rust 1.98, pulls chumsky, an
+//! LSP server and axum); `helios-fhirpath` 0.2.7 (synchronous, but over the generated
+//! `helios-fhir` typed models, not serde_json, and pulls axum, clap and an HTTP server);
+//! `rh-fhirpath` 0.3.0 (synchronous over serde_json and reports 99.8% on this suite, but it
+//! depends on `rh-hl7-fhir-r4-core`, 264,000 lines of generated types, and its
+//! `EvaluationContext` owns the resource and clones JSON subtrees at each navigation step).
+//! None was both light to build and borrow-based, so the engine is written here.
+
+mod ast;
+mod convert;
+mod eval;
+mod functions;
+mod lexer;
+mod ops;
+mod parser;
+mod temporal;
+mod value;
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+pub use temporal::{Precision, Temporal, TemporalKind};
+pub use value::{Collection, Item, Node, Quantity};
+
+/// A syntax error, with the byte offset in the expression where it was found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("FHIRPath syntax error at offset {position}: {message}")]
+pub struct ParseError {
+    /// The byte offset in the expression text.
+    pub position: usize,
+    /// What was wrong.
+    pub message: String,
+}
+
+/// An evaluation error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvalError {
+    /// An operand or argument has the wrong type.
+    #[error("type error: {0}")]
+    Type(String),
+    /// A singleton was expected and the collection had more items.
+    #[error("cardinality error: {0}")]
+    Cardinality(String),
+    /// A path step names no element of the node's type.
+    #[error("{type_name} has no element {element}")]
+    UnknownElement {
+        /// The FHIR type navigated from.
+        type_name: String,
+        /// The element name asked for.
+        element: String,
+    },
+    /// `%name` is neither built in nor in the [`Environment`].
+    #[error("unknown variable %{0}")]
+    UnknownVariable(String),
+    /// A regular expression given at run time does not compile.
+    #[error("bad regular expression: {0}")]
+    Regex(String),
+    /// A function this engine cannot evaluate offline (`memberOf`, `conformsTo`).
+    #[error("not supported: {0}")]
+    Unsupported(String),
+}
+
+/// Variables for `%name` beyond the built-in ones.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    variables: HashMap<String, Vec<Value>>,
+}
+
+impl Environment {
+    /// Sets `%name` to a collection of JSON values (a JSON string becomes a String).
+    pub fn set(&mut self, name: impl Into<String>, values: Vec<Value>) {
+        self.variables.insert(name.into(), values);
+    }
+}
+
+/// Where an expression is evaluated: the resource, and optionally the enclosing Bundle (for
+/// `resolve()` and `%rootResource`) and an element inside the resource (for `%context` and
+/// the focus).
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The resource (`%resource`).
+    pub resource: &'a Value,
+    /// The containing resource, such as a Bundle (`%rootResource`, and where `resolve()` looks).
+    pub root_resource: Option<&'a Value>,
+    /// The focus (`%context`) when it is not the resource itself, with its FHIR type.
+    pub context: Option<(&'a Value, Option<&'a str>)>,
+}
+
+/// A parsed FHIRPath expression: parse once, evaluate many times.
+#[derive(Debug, Clone)]
+pub struct Expression {
+    text: String,
+    ast: ast::Ast,
+}
+
+impl Expression {
+    /// Parses `text`; function names and argument counts are checked here.
+    pub fn parse(text: &str) -> Result<Expression, ParseError> {
+        let tokens = lexer::tokenize(text)?;
+        let ast = parser::Parser::new(tokens).parse_all()?;
+        Ok(Expression {
+            text: text.to_owned(),
+            ast,
+        })
+    }
+
+    /// The expression text as given.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Evaluates the expression on `resource` (also `%resource` and `%context`).
+    pub fn evaluate<'a>(
+        &self,
+        resource: &'a Value,
+        env: &'a Environment,
+    ) -> Result<Collection<'a>, EvalError> {
+        self.evaluate_in(
+            Scope {
+                resource,
+                root_resource: None,
+                context: None,
+            },
+            env,
+        )
+    }
+
+    /// Evaluates the expression in a [`Scope`].
+    pub fn evaluate_in<'a>(
+        &self,
+        scope: Scope<'a>,
+        env: &'a Environment,
+    ) -> Result<Collection<'a>, EvalError> {
+        let resource = Item::node(scope.resource, eval::resource_type(scope.resource));
+        let context = match scope.context {
+            Some((value, type_name)) => Item::node(value, type_name),
+            None => resource.clone(),
+        };
+        let ctx = eval::Ctx {
+            root_resource: scope.root_resource,
+            resource: Some(resource),
+            context: vec![context.clone()],
+            env,
+            this: vec![context],
+            index: None,
+            total: None,
+        };
+        eval::eval(&self.ast, &ctx)
+    }
+
+    /// Evaluates to a boolean the way invariants are read: `Some(true)`/`Some(false)` for a
+    /// single Boolean (or a single other item, true), `None` for an empty result.
+    pub fn evaluate_bool(
+        &self,
+        resource: &Value,
+        env: &Environment,
+    ) -> Result<Option<bool>, EvalError> {
+        let result = self.evaluate(resource, env)?;
+        eval::to_bool(&result)
+    }
+}
