@@ -13,6 +13,7 @@ use super::segments;
 
 pub mod adt;
 pub mod documents;
+pub mod financial;
 pub mod orders;
 mod sched_common;
 pub mod scheduling;
@@ -97,6 +98,12 @@ const SUPPORTED: &[(&str, ConvertFn)] = &[
     ("MDM_T06", documents::convert_mdm_t02),
     ("MDM_T08", documents::convert_mdm_t02),
     ("MDM_T10", documents::convert_mdm_t02),
+    // Financial transactions and billing account records.
+    ("DFT_P03", financial::convert_dft),
+    ("DFT_P11", financial::convert_dft),
+    ("BAR_P01", financial::convert_bar),
+    ("BAR_P02", financial::convert_bar),
+    ("BAR_P12", financial::convert_bar),
 ];
 
 /// The conversion for this message's structure.

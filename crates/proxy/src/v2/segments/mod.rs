@@ -1,11 +1,11 @@
 //! Segment mappings: each reads one segment (marking what it uses) and adds or amends
 //! resources through the [`Context`](super::context::Context).
 
-#[cfg(test)]
 mod adt_test;
 pub mod al1;
 pub mod dg1;
 pub mod evn;
+pub mod ft1;
 pub mod in1;
 pub mod mrg;
 pub mod msh;
