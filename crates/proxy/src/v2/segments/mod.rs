@@ -1,6 +1,7 @@
 //! Segment mappings: each reads one segment (marking what it uses) and adds or amends
 //! resources through the [`Context`](super::context::Context).
 
+#[cfg(test)]
 mod adt_test;
 pub mod al1;
 pub mod dg1;
