@@ -15,6 +15,7 @@ pub mod adt;
 pub mod documents;
 pub mod financial;
 pub mod orders;
+pub mod pharmacy;
 mod sched_common;
 pub mod scheduling;
 pub mod vaccination;
@@ -32,6 +33,9 @@ const SUPPORTED: &[(&str, ConvertFn)] = &[
     ("OUL_R23", orders::convert_oul_specimen),
     ("OUL_R24", orders::convert_oul_r24),
     ("VXU_V04", vaccination::convert_vxu_v04),
+    ("RDE_O11", pharmacy::convert_rde),
+    ("RDE_O25", pharmacy::convert_rde),
+    ("RDS_O13", pharmacy::convert_rds_o13),
     // SIU_S12, and the structure names senders write for the triggers table 0354 maps to it.
     ("SIU_S12", scheduling::convert_siu_s12),
     ("SIU_S13", scheduling::convert_siu_s12),

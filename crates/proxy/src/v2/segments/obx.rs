@@ -121,7 +121,7 @@ pub fn observation<'m>(
     let category = ctx.text(obx, 29).map(|code| {
         json!({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0936", "code": code}]})
     });
-    let note = annotations(ctx, notes);
+    let note = super::nte::annotations(ctx, notes);
 
     let document = (!values.attachments.is_empty()).then(|| {
         let contents: Vec<Value> = values
@@ -199,39 +199,6 @@ pub fn observation<'m>(
             );
         builder.build()
     }))
-}
-
-/// NTE segments → Annotations (NTE-3 lines joined with newlines as `text`, NTE-5 as
-/// `authorReference`, NTE-6 as `time`). NTE-1 (set id) is consumed; NTE-2 (source) and NTE-4
-/// (comment type) have no Annotation member and stay reported.
-pub fn annotations<'m>(ctx: &mut Context<'m>, notes: &[Segment<'m>]) -> Vec<Value> {
-    let mut out = Vec::new();
-    for nte in notes {
-        ctx.seen(nte);
-        ctx.consume(nte, &[1]);
-        let lines: Vec<String> = ctx
-            .items(nte, 3)
-            .iter()
-            .filter_map(|item| item.whole().map(|t| t.into_owned()))
-            .collect();
-        let author = ctx
-            .item(nte, 5)
-            .and_then(|item| dt::practitioner(ctx, &item));
-        let time = datetime_field(ctx, nte, 6);
-        if lines.is_empty() {
-            continue;
-        }
-        let mut annotation = serde_json::Map::new();
-        if let Some(author) = author {
-            annotation.insert("authorReference".into(), dt::reference(&author));
-        }
-        if let Some(time) = time {
-            annotation.insert("time".into(), json!(time));
-        }
-        annotation.insert("text".into(), json!(lines.join("\n")));
-        out.push(Value::Object(annotation));
-    }
-    out
 }
 
 /// A single DTM field through the Context's time rules.

@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use super::super::context::{Context, ResourceKey};
 use super::super::datatypes as dt;
 use super::super::report::IssueSeverity;
-use super::obx::{annotations, datetime_field};
+use super::nte::annotations;
+use super::obx::datetime_field;
 use fhir::datatypes::ResourceBuilder;
 
 const REQUEST_STATUS: &str = "http://hl7.org/fhir/request-status";
