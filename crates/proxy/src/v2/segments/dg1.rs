@@ -148,9 +148,10 @@ pub fn condition<'m>(
 }
 
 /// Appends `value` to the array member `name` of a resource, keeping R4 member order for the
-/// members the ADT mappings amend after creation (Encounter.diagnosis, Patient.extension,
-/// generalPractitioner and link, Organization.identifier and address).
-pub(super) fn push_member(resource: &mut serde_json::Map<String, Value>, name: &str, value: Value) {
+/// members the ADT mappings amend after creation (Encounter.diagnosis and participant,
+/// Procedure.performer, Patient.extension, generalPractitioner and link,
+/// Organization.identifier and address).
+pub(crate) fn push_member(resource: &mut serde_json::Map<String, Value>, name: &str, value: Value) {
     if let Some(Value::Array(items)) = resource.get_mut(name) {
         items.push(value);
         return;
@@ -191,6 +192,26 @@ pub(super) fn push_member(resource: &mut serde_json::Map<String, Value>, name: &
             "partOf",
         ],
         "generalPractitioner" => &["managingOrganization", "link"],
+        "participant" => &[
+            "appointment",
+            "period",
+            "length",
+            "reasonCode",
+            "reasonReference",
+            "diagnosis",
+            "account",
+            "hospitalization",
+            "location",
+            "serviceProvider",
+            "partOf",
+        ],
+        "performer" => &[
+            "location",
+            "reasonCode",
+            "reasonReference",
+            "bodySite",
+            "outcome",
+        ],
         // Organization (the payor of IN1).
         "identifier" => &[
             "active", "type", "name", "alias", "telecom", "address", "partOf",
