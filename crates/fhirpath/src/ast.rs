@@ -82,6 +82,11 @@ functions! {
     Length = "length", 0, 0;
     ToChars = "toChars", 0, 0;
     Trim = "trim", 0, 0;
+    Encode = "encode", 1, 1;
+    Decode = "decode", 1, 1;
+    Escape = "escape", 1, 1;
+    Unescape = "unescape", 1, 1;
+    Sort = "sort", 0, 8;
     Split = "split", 1, 1;
     Join = "join", 0, 1;
     Children = "children", 0, 0;

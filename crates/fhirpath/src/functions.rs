@@ -328,6 +328,58 @@ pub(crate) fn call<'a>(
                     .collect()),
             }
         }
+        Func::Encode | Func::Decode | Func::Escape | Func::Unescape => {
+            let Some(s) = input_string(&input)? else {
+                return Ok(Vec::new());
+            };
+            let Some(format) = string_arg(args, 0, ctx)? else {
+                return Ok(Vec::new());
+            };
+            Ok(crate::text::transform(func, &s, &format)
+                .map(|t| Item::String(Cow::Owned(t)))
+                .into_iter()
+                .collect())
+        }
+        Func::Sort => {
+            let mut keyed = Vec::with_capacity(input.len());
+            for (idx, item) in input.into_iter().enumerate() {
+                let mut keys = Vec::with_capacity(args.len().max(1));
+                if args.is_empty() {
+                    keys.push((vec![item.clone()], false));
+                }
+                for key in args {
+                    let (ast, descending) = match key {
+                        Ast::Neg(inner) => (&**inner, true),
+                        other => (other, false),
+                    };
+                    keys.push((lambda(&item, idx, ast)?, descending));
+                }
+                keyed.push((keys, item));
+            }
+            keyed.sort_by(|(a, _), (b, _)| {
+                for ((ka, descending), (kb, _)) in a.iter().zip(b) {
+                    let ordering = match (ka.first(), kb.first()) {
+                        (None, None) => std::cmp::Ordering::Equal,
+                        (None, Some(_)) => std::cmp::Ordering::Less,
+                        (Some(_), None) => std::cmp::Ordering::Greater,
+                        (Some(x), Some(y)) => crate::ops::compare(x, y)
+                            .ok()
+                            .flatten()
+                            .unwrap_or(std::cmp::Ordering::Equal),
+                    };
+                    let ordering = if *descending {
+                        ordering.reverse()
+                    } else {
+                        ordering
+                    };
+                    if ordering != std::cmp::Ordering::Equal {
+                        return ordering;
+                    }
+                }
+                std::cmp::Ordering::Equal
+            });
+            Ok(keyed.into_iter().map(|(_, item)| item).collect())
+        }
         Func::Split => {
             let Some(s) = input_string(&input)? else {
                 return Ok(Vec::new());

@@ -45,6 +45,7 @@ mod lexer;
 mod ops;
 mod parser;
 mod temporal;
+mod text;
 mod value;
 
 use std::collections::HashMap;

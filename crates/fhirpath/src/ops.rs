@@ -54,8 +54,8 @@ pub(crate) fn equivalent(a: &Item<'_>, b: &Item<'_>) -> bool {
         (Item::Temporal(x), Item::Temporal(y)) => x.compare(&y) == Some(Ordering::Equal),
         (Item::Quantity(x), Item::Quantity(y)) => match (ucum_base(&x.unit), ucum_base(&y.unit)) {
             (Some((fx, bx)), Some((fy, by))) if bx == by && x.unit != y.unit => {
-                let scale = x.value.scale().min(y.value.scale());
-                let (a, b) = (x.value * fx / fy, y.value);
+                let (a, b) = (x.value * fx, y.value * fy);
+                let scale = a.scale().min(b.scale());
                 a.round_dp(scale) == b.round_dp(scale)
             }
             _ => x.compare(&y, false) == Some(Ordering::Equal),

@@ -18,7 +18,7 @@ use quick_xml::events::Event;
 use serde_json::Value;
 
 /// The pass count this suite must keep (the figure reached, minus a small margin).
-const FLOOR: usize = 820;
+const FLOOR: usize = 845;
 
 #[derive(Debug, Default, Clone)]
 struct Case {
