@@ -42,6 +42,7 @@ mod convert;
 mod eval;
 mod functions;
 mod lexer;
+mod math;
 mod ops;
 mod parser;
 mod temporal;
