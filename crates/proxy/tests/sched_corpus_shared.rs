@@ -21,7 +21,7 @@ fn shared() -> Option<&'static Path> {
         .map(Path::new)
         .find(|path| path.join("corpus/hl7v2").is_dir())
 }
-const PREFIXES: &[&str] = &["SIU", "MDM", "DFT", "BAR"];
+const PREFIXES: &[&str] = &["SIU", "MDM", "DFT", "BAR", "PC1-Problem"];
 
 fn counts(bundle: &Value) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();

@@ -14,8 +14,8 @@
 //!
 //! In all of them a PID opens a patient and a PV1 its visit, and every FT1 after them is a
 //! ChargeItem of that patient and visit: one linear walk serves the five structures. PID, PV1
-//! (with PV2) and EVN go through the ADT mappings. Segments with no mapping here yet (PD1, ROL,
-//! DB1, ORC, OBR, OBX, NTE, PR1, DG1, DRG, GT1, NK1, IN1–IN3, AL1, ACC, UB1, UB2) stay in the
+//! (with PV2), PD1, NK1, AL1, DG1, PR1, IN1 and EVN go through the ADT mappings. The other
+//! segments (ROL, DB1, ORC, OBR, OBX, NTE, DRG, GT1, IN2, IN3, ACC, UB1, UB2) stay in the
 //! report.
 
 use hl7v2::Location;

@@ -16,6 +16,7 @@ pub mod documents;
 pub mod financial;
 pub mod orders;
 pub mod pharmacy;
+pub mod problems;
 mod sched_common;
 pub mod scheduling;
 pub mod vaccination;
@@ -108,6 +109,10 @@ const SUPPORTED: &[(&str, ConvertFn)] = &[
     ("BAR_P01", financial::convert_bar),
     ("BAR_P02", financial::convert_bar),
     ("BAR_P12", financial::convert_bar),
+    // Patient problems: PPR_PC1, and the names written for PC2 and PC3.
+    ("PPR_PC1", problems::convert_ppr_pc1),
+    ("PPR_PC2", problems::convert_ppr_pc1),
+    ("PPR_PC3", problems::convert_ppr_pc1),
 ];
 
 /// The conversion for this message's structure.

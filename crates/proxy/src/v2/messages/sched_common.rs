@@ -8,7 +8,7 @@
 use hl7v2::Segment;
 
 use super::super::context::Context;
-use super::super::segments::{evn, pid, pv1};
+use super::super::segments::{al1, dg1, evn, in1, nk1, pd1, pid, pr1, pv1};
 
 /// The patient and visit that the following segments are about.
 #[derive(Debug, Clone, Default)]
@@ -20,8 +20,10 @@ pub(super) struct Subject {
 }
 
 impl Subject {
-    /// Reads a PID (a new patient, whose visit is not known yet) or a PV1 (the visit of the
-    /// current patient). Returns false for any other segment.
+    /// Reads a PID (a new patient, whose visit is not known yet), a PV1 (the visit of the
+    /// current patient), or a segment of the patient's group that the ADT mappings know (PD1,
+    /// NK1, AL1, DG1, PR1, IN1). Returns false for any other segment, and for those when no
+    /// patient precedes them (they stay in the report).
     pub fn read<'m>(&mut self, ctx: &mut Context<'m>, segment: &Segment<'m>) -> bool {
         match segment.name() {
             "PID" => {
@@ -42,7 +44,32 @@ impl Subject {
                 self.encounter = Some(pv1::encounter(ctx, segment, pv2.as_ref(), patient));
                 true
             }
-            _ => false,
+            name => {
+                let Some(patient) = self.patient.as_deref() else {
+                    return false;
+                };
+                let encounter = self.encounter.as_deref();
+                match name {
+                    "PD1" => pd1::amend_patient(ctx, segment, patient),
+                    "NK1" => {
+                        nk1::related_person(ctx, segment, patient);
+                    }
+                    "AL1" => {
+                        al1::allergy(ctx, segment, patient);
+                    }
+                    "DG1" => {
+                        dg1::condition(ctx, segment, patient, encounter);
+                    }
+                    "PR1" => {
+                        pr1::procedure(ctx, segment, patient, encounter);
+                    }
+                    "IN1" => {
+                        in1::coverage(ctx, segment, patient);
+                    }
+                    _ => return false,
+                }
+                true
+            }
         }
     }
 }

@@ -6,8 +6,8 @@
 //! Every group ends up in the one Appointment, so the walk is linear: SCH and the top TQ1s make
 //! the Appointment, each PID adds a patient participant, each AI* segment a service or a
 //! participant, and every NTE (top-level or in a resource group) a line of
-//! `Appointment.comment`. Segments of other structures (PD1, PV2, OBX, DG1) are left to the
-//! report until their mappings are wired here.
+//! `Appointment.comment`. PID, PD1, PV1 (with PV2) and DG1 go through the ADT mappings; the
+//! PATIENT group's OBX segments stay in the report.
 
 use hl7v2::Location;
 use serde_json::Value;

@@ -19,6 +19,7 @@ pub mod orc;
 pub mod pd1;
 pub mod pid;
 pub mod pr1;
+pub mod prb;
 pub mod pv1;
 pub mod resources;
 pub mod rol;
