@@ -10,14 +10,16 @@
 //!   SPM or PID).
 //! - At the end of a group: a ServiceRequest from ORC+OBR; for result structures (ORU, OUL) a
 //!   DiagnosticReport with the group's Observations as `result`, based on the ServiceRequest.
-//! - Segments without a mapping here (TQ1, FT1, CTI, DG1, BLG, SAC, PD1, NK1, …) are reported
-//!   as unmapped, never dropped silently.
+//! - `TQ1` → the group's ServiceRequest timing and priority; `DG1` → a Condition of the
+//!   patient, the ServiceRequest's `reasonReference`.
+//! - Segments without a mapping here (FT1, CTI, BLG, SAC, PD1, NK1, …) are reported as
+//!   unmapped, never dropped silently.
 
 use hl7v2::Segment;
 
 use super::super::ConvertError;
 use super::super::context::Context;
-use super::super::segments::{obr, obx, orc, pid, pv1, spm};
+use super::super::segments::{dg1, obr, obx, orc, pid, pv1, spm};
 
 /// How a structure's groups are laid out.
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +84,8 @@ struct Group<'m> {
     orc: Option<Segment<'m>>,
     obr: Option<Segment<'m>>,
     notes: Vec<Segment<'m>>,
+    timings: Vec<Segment<'m>>,
+    reasons: Vec<String>,
     results: Vec<String>,
     specimens: Vec<String>,
 }
@@ -106,7 +110,11 @@ impl<'m> Walk<'m> {
             ctx,
             group.orc.as_ref(),
             group.obr.as_ref(),
-            &group.notes,
+            &orc::OrderParts {
+                notes: &group.notes,
+                timings: &group.timings,
+                reasons: &group.reasons,
+            },
             patient,
             encounter,
         );
@@ -213,6 +221,20 @@ fn walk(ctx: &mut Context<'_>, layout: Layout) {
                     group.results.push(observation);
                 }
             }
+            "TQ1" => {
+                if let Some(group) = walk.group.as_mut() {
+                    group.timings.push(segment);
+                }
+            }
+            "DG1" => {
+                if let (Some(patient), true) = (walk.patient.clone(), walk.group.is_some()) {
+                    let condition =
+                        dg1::condition(ctx, &segment, &patient, walk.encounter.as_deref());
+                    if let Some(group) = walk.group.as_mut() {
+                        group.reasons.push(condition);
+                    }
+                }
+            }
             "SPM" => {
                 let specimen = spm::specimen(ctx, &segment, walk.patient.as_deref());
                 let inside_group = walk.group.as_ref().is_some_and(|g| g.obr.is_some());
@@ -284,6 +306,35 @@ mod tests {
         let observations = resources(&message, "Observation");
         assert_eq!(observations.len(), 3);
         assert_eq!(observations[2]["subject"], reports[1]["subject"]);
+    }
+
+    #[test]
+    fn order_group_tq1_gives_timing_and_priority_and_dg1_a_reason() {
+        let message = "MSH|^~\\&|CPOE|HOSP|LAB|HOSP|20240305103000-0500||OML^O21^OML_O21|C3|P|2.5.1\r\
+             PID|1||444^^^HOSP^MR||THREE^CAT\r\
+             ORC|NW|P9^HOSP||||||||||1234^WELBY^MARCUS\r\
+             TQ1|1|1^{tbl}&tablet|Q4H|||||20240305120000-0500|A^ASAP^HL70485||Fasting\r\
+             OBR|1|P9^HOSP||2345-7^Glucose^LN\r\
+             DG1|1||E11.9^Type 2 diabetes^I10||20240301|W\r";
+        let requests = resources(message, "ServiceRequest");
+        assert_eq!(requests.len(), 1);
+        let request = &requests[0];
+        assert_eq!(request["priority"], "asap");
+        assert_eq!(
+            request["occurrenceTiming"],
+            serde_json::json!({
+                "repeat": {"boundsPeriod": {"end": "2024-03-05T12:00:00-05:00"}},
+                "code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0335", "code": "Q4H"}]}
+            })
+        );
+        assert_eq!(request["quantityQuantity"]["value"], 1);
+        assert_eq!(request["note"][0]["text"], "Fasting");
+        let conditions = resources(message, "Condition");
+        assert_eq!(conditions.len(), 1);
+        assert_eq!(
+            request["reasonReference"][0]["reference"],
+            format!("urn:uuid:{}", conditions[0]["id"].as_str().unwrap())
+        );
     }
 
     #[test]

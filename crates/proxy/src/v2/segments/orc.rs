@@ -6,9 +6,12 @@
 //!   messages are one ServiceRequest.
 //! - `status` (required): ORC-5 through OrderStatus, else ORC-1 through
 //!   OrderControlCode[ServiceRequest.status], else `unknown` with an issue. `intent` is `order`.
-//! - `code` OBR-4, `priority` OBR-5 (only `S` → stat, `A` → asap, `R` → routine), `occurrence`
-//!   OBR-6, `authoredOn` ORC-9, `requester` ORC-12 (else OBR-16), `reasonCode` OBR-31, `note`
-//!   the NTEs after the OBR, `subject` and `encounter` from the message's groups.
+//! - `code` OBR-4, `priority` OBR-5 (only `S` → stat, `A` → asap, `R` → routine), else TQ1-9,
+//!   `occurrenceDateTime` OBR-6, else `occurrenceTiming` from the group's first TQ1 (with
+//!   `quantityQuantity` TQ1-2 and TQ1-11 as a note; TQ1-10 and further TQ1s stay in the
+//!   report), `authoredOn` ORC-9, `requester` ORC-12 (else OBR-16), `reasonCode` OBR-31,
+//!   `reasonReference` the group's DG1 Conditions, `note` the NTEs after the OBR, `subject` and
+//!   `encounter` from the message's groups.
 
 use hl7v2::{Location, Segment};
 use serde_json::{Value, json};
@@ -18,6 +21,7 @@ use super::super::datatypes as dt;
 use super::super::report::IssueSeverity;
 use super::nte::annotations;
 use super::obx::datetime_field;
+use super::tq1;
 use fhir::datatypes::ResourceBuilder;
 
 const REQUEST_STATUS: &str = "http://hl7.org/fhir/request-status";
@@ -59,13 +63,24 @@ pub fn order_key(identifiers: &[Value], segment_idx: usize) -> ResourceKey {
         .unwrap_or(ResourceKey::Segment(segment_idx))
 }
 
-/// Maps an order (ORC and/or OBR, with the NTEs after the OBR) to a ServiceRequest and returns
-/// its reference; `None` when both segments are absent.
+/// What an order group holds besides its ORC and OBR.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OrderParts<'a, 'm> {
+    /// The NTEs after the OBR (or ORC).
+    pub notes: &'a [Segment<'m>],
+    /// The group's TQ1s.
+    pub timings: &'a [Segment<'m>],
+    /// The group's DG1 Conditions.
+    pub reasons: &'a [String],
+}
+
+/// Maps an order (ORC and/or OBR, with the group's NTEs, TQ1s and DG1 Conditions) to a
+/// ServiceRequest and returns its reference; `None` when both segments are absent.
 pub fn service_request<'m>(
     ctx: &mut Context<'m>,
     orc: Option<&Segment<'m>>,
     obr: Option<&Segment<'m>>,
-    notes: &[Segment<'m>],
+    parts: &OrderParts<'_, 'm>,
     subject: Option<&str>,
     encounter: Option<&str>,
 ) -> Option<String> {
@@ -107,6 +122,18 @@ pub fn service_request<'m>(
             .filter_map(|item| dt::codeable_concept(ctx, item, None))
             .collect();
     }
+    let (mut timing, mut quantity) = (None, None);
+    let mut note = Vec::new();
+    if let Some(tq1_segment) = parts.timings.first() {
+        if priority.is_none() {
+            priority = tq1::priority(ctx, tq1_segment);
+        }
+        if occurrence.is_none() {
+            timing = tq1::timing(ctx, tq1_segment);
+            quantity = tq1::quantity(ctx, tq1_segment);
+            note.extend(tq1::text_instruction(ctx, tq1_segment).map(|t| json!({ "text": t })));
+        }
+    }
     if let Some(orc) = orc {
         ctx.seen(orc);
     }
@@ -117,7 +144,8 @@ pub fn service_request<'m>(
             "order without a patient: ServiceRequest.subject is required",
         );
     }
-    let note = annotations(ctx, notes);
+    note.extend(annotations(ctx, parts.notes));
+    let reason_references: Vec<Value> = parts.reasons.iter().map(|r| dt::reference(r)).collect();
     let key = order_key(&identifiers, anchor.index());
     Some(ctx.add("ServiceRequest", key, |id| {
         let mut builder = ResourceBuilder::new("ServiceRequest", &id);
@@ -127,12 +155,15 @@ pub fn service_request<'m>(
             .set_str("intent", "order")
             .set("priority", priority.map(|p| json!(p)))
             .set("code", code)
+            .set("quantityQuantity", quantity)
             .set("subject", subject.map(dt::reference))
             .set("encounter", encounter.map(dt::reference))
             .set("occurrenceDateTime", occurrence.map(Value::String))
+            .set("occurrenceTiming", timing)
             .set("authoredOn", authored.map(Value::String))
             .set("requester", requester.map(|r| dt::reference(&r)))
             .set("reasonCode", Some(Value::Array(reasons)))
+            .set("reasonReference", Some(Value::Array(reason_references)))
             .set("note", Some(Value::Array(note)));
         builder.build()
     }))
