@@ -123,14 +123,91 @@ pub fn prune_empty(value: Value) -> Option<Value> {
             let items: Vec<Value> = items.into_iter().filter_map(prune_empty).collect();
             (!items.is_empty()).then_some(Value::Array(items))
         }
-        Value::Object(members) => {
+        Value::Object(mut members) => {
+            align_primitive_arrays(&mut members);
+            let aligned: Vec<bool> = members
+                .iter()
+                .map(|(name, member)| member.is_array() && is_aligned(&members, name))
+                .collect();
             let members: Map<String, Value> = members
                 .into_iter()
-                .filter_map(|(name, member)| prune_empty(member).map(|member| (name, member)))
+                .zip(aligned)
+                .filter_map(|((name, member), aligned)| {
+                    let pruned = if aligned {
+                        prune_positional(member)
+                    } else {
+                        prune_empty(member)
+                    };
+                    pruned.map(|member| (name, member))
+                })
                 .collect();
             (!members.is_empty()).then_some(Value::Object(members))
         }
         other @ (Value::Bool(_) | Value::Number(_)) => Some(other),
+    }
+}
+
+/// A primitive array `x` and its companion `_x` are parallel: index `i` of one belongs to index
+/// `i` of the other. This drops the indexes where both are empty and keeps the others, with
+/// `null` where one side is empty, so that pruning never shifts an extension onto another value.
+/// A companion left with no extension at all is removed.
+fn align_primitive_arrays(members: &mut Map<String, Value>) {
+    let names: Vec<String> = members
+        .keys()
+        .filter_map(|name| name.strip_prefix('_'))
+        .filter(|name| members.get(*name).is_some_and(Value::is_array))
+        .map(str::to_owned)
+        .collect();
+    for name in names {
+        let companion = format!("_{name}");
+        let (Some(Value::Array(values)), Some(Value::Array(extras))) =
+            (members.get(&name), members.get(&companion))
+        else {
+            continue;
+        };
+        let mut kept_values = Vec::new();
+        let mut kept_extras = Vec::new();
+        for idx in 0..values.len().max(extras.len()) {
+            let value = values.get(idx).cloned().and_then(prune_empty);
+            let extra = extras.get(idx).cloned().and_then(prune_empty);
+            if value.is_some() || extra.is_some() {
+                kept_values.push(value.unwrap_or(Value::Null));
+                kept_extras.push(extra.unwrap_or(Value::Null));
+            }
+        }
+        if kept_extras.iter().all(Value::is_null) {
+            members.shift_remove(&companion);
+            kept_values.retain(|value| !value.is_null());
+        } else {
+            members.insert(companion, Value::Array(kept_extras));
+        }
+        members.insert(name, Value::Array(kept_values));
+    }
+}
+
+/// Whether `name` is one side of an aligned primitive array pair.
+fn is_aligned(members: &Map<String, Value>, name: &str) -> bool {
+    match name.strip_prefix('_') {
+        Some(base) => members.get(base).is_some_and(Value::is_array),
+        None => members.contains_key(&format!("_{name}")),
+    }
+}
+
+/// Prunes an array position by position: an empty item becomes `null` instead of going away;
+/// an array of only `null`s goes away.
+fn prune_positional(member: Value) -> Option<Value> {
+    match member {
+        Value::Array(items) => {
+            let items: Vec<Value> = items
+                .into_iter()
+                .map(|item| prune_empty(item).unwrap_or(Value::Null))
+                .collect();
+            items
+                .iter()
+                .any(|item| !item.is_null())
+                .then_some(Value::Array(items))
+        }
+        other => prune_empty(other),
     }
 }
 
@@ -254,6 +331,25 @@ mod tests {
             (
                 json!({"a": "x", "b": ["", "y", {}], "c": {"d": "", "e": 1}}),
                 Some(json!({"a": "x", "b": ["y"], "c": {"e": 1}})),
+            ),
+            // A primitive array and its `_` companion stay parallel.
+            (
+                json!({"line": ["12 Main St", ""], "_line": [{"extension": [{"url": "u", "valueString": "v"}]}, null]}),
+                Some(
+                    json!({"line": ["12 Main St"], "_line": [{"extension": [{"url": "u", "valueString": "v"}]}]}),
+                ),
+            ),
+            (
+                json!({"given": ["A", "B"], "_given": [null, {"id": "b"}]}),
+                Some(json!({"given": ["A", "B"], "_given": [null, {"id": "b"}]})),
+            ),
+            (
+                json!({"given": ["", "B"], "_given": [{"id": "a"}, null]}),
+                Some(json!({"given": [null, "B"], "_given": [{"id": "a"}, null]})),
+            ),
+            (
+                json!({"given": ["A", "", "C"], "_given": [null, null, {}]}),
+                Some(json!({"given": ["A", "C"]})),
             ),
         ];
         for (input, expected) in cases {

@@ -474,13 +474,43 @@ impl<'m> Context<'m> {
         let map_key = (resource_type.to_owned(), key);
         let resource = build(id);
         if let Some(&existing) = self.by_key.get(&map_key) {
+            let mut conflicts = Vec::new();
             if let (Some(Value::Object(old)), Value::Object(new)) = (
                 self.resources.get_mut(existing).map(|r| &mut r.resource),
                 resource,
             ) {
+                let types = fhir::r4_types::TypeTable::r4();
+                let element_of = |name: &str| {
+                    types
+                        .element(resource_type, name)
+                        .map(|found| found.element.name.clone())
+                };
                 for (name, value) in new {
-                    old.entry(name).or_insert(value);
+                    // A choice element (`value[x]`) holds one type: a second mention that
+                    // brings another type does not add it next to the first.
+                    let taken = element_of(&name).is_some_and(|element| {
+                        old.keys()
+                            .any(|existing| element_of(existing).as_ref() == Some(&element))
+                    });
+                    match old.get(&name) {
+                        None if !taken => {
+                            old.insert(name, value);
+                        }
+                        Some(kept) if *kept == value => {}
+                        _ if name != "id" => conflicts.push(name),
+                        _ => {}
+                    }
                 }
+            }
+            if !conflicts.is_empty() {
+                self.issue(
+                    IssueSeverity::Warning,
+                    Location::default(),
+                    format!(
+                        "{reference} is mentioned twice with the same key; the first mention's {} kept, the second's left out",
+                        conflicts.join(", ")
+                    ),
+                );
             }
             return reference;
         }
@@ -626,6 +656,17 @@ ZPI|custom|data\r";
             assert_eq!(ctx.resources().len(), 1);
             assert_eq!(ctx.resources()[0].resource["gender"], "male");
             assert_eq!(ctx.reference("Practitioner", &key), Some(first));
+            // A second mention never adds a second type of a choice element.
+            let observation = ResourceKey::Natural("obs".into());
+            ctx.add("Observation", observation.clone(), |id| {
+                serde_json::json!({"resourceType": "Observation", "id": id.to_string(), "valueQuantity": {"value": 1}})
+            });
+            ctx.add("Observation", observation, |id| {
+                serde_json::json!({"resourceType": "Observation", "id": id.to_string(), "valueString": "x", "status": "final"})
+            });
+            let merged = &ctx.resources()[1].resource;
+            assert!(merged.get("valueString").is_none(), "{merged}");
+            assert_eq!(merged["status"], "final");
         });
     }
 
