@@ -503,8 +503,16 @@ impl<'m> Context<'m> {
                 }
             }
             if !conflicts.is_empty() {
+                // People, organizations and places are mentioned many times with more or less
+                // detail; a second mention of a record (an Observation) is a real collision.
+                let severity = match resource_type {
+                    "Practitioner" | "Organization" | "Location" | "PractitionerRole" => {
+                        IssueSeverity::Information
+                    }
+                    _ => IssueSeverity::Warning,
+                };
                 self.issue(
-                    IssueSeverity::Warning,
+                    severity,
                     Location::default(),
                     format!(
                         "{reference} is mentioned twice with the same key; the first mention's {} kept, the second's left out",

@@ -255,7 +255,15 @@ mod tests {
                 json!({"resourceType": "Practitioner", "name": [{"family": "Who", "given": ["Doctor"]}]}),
             ]
         );
-        assert!(report.is_empty(), "{report:?}");
+        // The shorter second mentions are not lost silently: the report says the first won.
+        assert_eq!(report.len(), 2, "{report:?}");
+        assert!(
+            report
+                .iter()
+                .all(|line| line.starts_with("information at ?: Practitioner/")
+                    && line.contains("mentioned twice")),
+            "{report:?}"
+        );
     }
 
     #[test]
