@@ -40,6 +40,7 @@ pub fn quantity<'m>(
             &mut quantity,
             units.text(1),
             units.text(2),
+            units.text(3),
             units.component_location(1),
         );
     }
@@ -66,6 +67,7 @@ pub fn composite_quantity<'m>(ctx: &mut Context<'m>, cq: &Item<'m>) -> Option<Va
         &mut quantity,
         cq.sub_text(2, 1),
         cq.sub_text(2, 2),
+        cq.sub_text(2, 3),
         cq.component_location(2),
     );
     quantity.to_json()
@@ -164,12 +166,25 @@ fn set_unit(
     quantity: &mut Quantity,
     code: Option<Cow<'_, str>>,
     text: Option<Cow<'_, str>>,
+    coding_system: Option<Cow<'_, str>>,
     location: Location,
 ) {
     quantity.unit = text.as_deref().or(code.as_deref()).map(str::to_owned);
     let Some(code) = code else {
         return;
     };
+    // A unit coded in another system (for example `385055001^Tablet^SCT`) is that system's
+    // code, never UCUM, even when its text happens to parse as UCUM.
+    if let Some(name) = coding_system.as_deref() {
+        let uri = vocab::coding_system_uri(name);
+        if uri.as_deref() != Some(UCUM) {
+            if let Some(uri) = uri {
+                quantity.system = Some(uri.into_owned());
+                quantity.code = Some(code.into_owned());
+            }
+            return;
+        }
+    }
     if let Some((ucum, rewritten)) = vocab::ucum_unit(&code) {
         if rewritten {
             ctx.issue(
@@ -300,6 +315,14 @@ mod tests {
             "1e9x|mg",
             None,
             &["error at OBX(1)-5[1]: \"1e9x\" is not a number; left out"],
+        );
+        // A unit coded in SNOMED CT is a SNOMED code, even though `385055001` parses as UCUM.
+        check_quantity(
+            "2|385055001^Tablet^SCT",
+            Some(
+                r#"{"value":2,"unit":"Tablet","system":"http://snomed.info/sct","code":"385055001"}"#,
+            ),
+            &[],
         );
         check_quantity(
             "-",
