@@ -21,7 +21,7 @@ use super::super::context::Context;
 use serde_json::{Value, json};
 
 use super::super::datatypes::reference;
-use super::super::segments::{al1, dg1, evn, in1, mrg, nk1, obx, pd1, pid, pr1, pv1, rol};
+use super::super::segments::{al1, dg1, evn, iam, in1, mrg, nk1, obx, pd1, pid, pr1, pv1, rol};
 
 /// Converts an ADT message: walks its PATIENT groups in order and maps each segment.
 pub fn convert<'m>(ctx: &mut Context<'m>) -> Result<(), ConvertError> {
@@ -70,6 +70,15 @@ pub fn convert<'m>(ctx: &mut Context<'m>) -> Result<(), ConvertError> {
                 let visit = pv1::encounter(ctx, segment, pv2, patient);
                 anchor = Anchor::Encounter(visit.clone());
                 encounter = Some(visit);
+            }
+            "IAM" => {
+                let reactions: Vec<Segment<'m>> = segments
+                    .iter()
+                    .skip(position + 1)
+                    .take_while(|next| next.name() == "IAR")
+                    .copied()
+                    .collect();
+                iam::allergy(ctx, segment, &reactions, patient);
             }
             "AL1" => {
                 al1::allergy(ctx, segment, patient);

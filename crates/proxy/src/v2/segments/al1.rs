@@ -14,7 +14,8 @@ use super::super::datatypes as dt;
 use super::super::report::IssueSeverity;
 use super::pid::field_datetime;
 
-const ALTERNATE_CODES: &str = "http://hl7.org/fhir/StructureDefinition/alternate-codes";
+/// The extension that keeps the original v2 code beside a mapped FHIR code.
+pub(super) const ALTERNATE_CODES: &str = "http://hl7.org/fhir/StructureDefinition/alternate-codes";
 
 /// Maps AL1 to an AllergyIntolerance of `patient`, adds it, and returns its reference.
 pub fn allergy<'m>(ctx: &mut Context<'m>, al1: &Segment<'m>, patient: &str) -> String {
@@ -94,7 +95,7 @@ pub fn allergy<'m>(ctx: &mut Context<'m>, al1: &Segment<'m>, patient: &str) -> S
 
 /// Component 1 through a v2-to-FHIR map, without reading (or reporting) the item's components:
 /// the caller reads them into a CodeableConcept as well. An unmapped code is an issue.
-fn mapped_code<'m>(ctx: &mut Context<'m>, item: &Item<'m>, map: &str) -> Option<String> {
+pub(super) fn mapped_code<'m>(ctx: &mut Context<'m>, item: &Item<'m>, map: &str) -> Option<String> {
     let code = item.text(1)?;
     let mapped = ctx.vocabulary().map(map, &code).map(|m| m.code.to_owned());
     if mapped.is_none() {

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use super::super::context::{Context, Item, ResourceKey};
 use super::super::datatypes as dt;
 use super::super::report::IssueSeverity;
+use super::pid_related;
 
 const US_CORE_RACE: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
 const US_CORE_ETHNICITY: &str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
@@ -74,8 +75,8 @@ pub fn patient<'m>(ctx: &mut Context<'m>, pid: &Segment<'m>) -> String {
         names.extend(dt::human_name(ctx, &item));
     }
     for item in ctx.items(pid, 9) {
-        // PID-9 is the alias: a name the patient is also known by.
-        names.extend(dt::human_name(ctx, &item).map(|name| with_member(name, "use", "usual")));
+        // PID-9 is the alias: a name the patient is also known by (its use, if any, from XPN-7).
+        names.extend(dt::human_name(ctx, &item));
     }
 
     let mut extensions = Vec::new();
@@ -236,7 +237,7 @@ pub fn patient<'m>(ctx: &mut Context<'m>, pid: &Segment<'m>) -> String {
         }]})
     });
 
-    ctx.add("Patient", key, |id| {
+    let reference = ctx.add("Patient", key, |id| {
         let mut patient = ResourceBuilder::new("Patient", &id);
         patient
             .set("extension", Some(Value::Array(extensions)))
@@ -260,7 +261,10 @@ pub fn patient<'m>(ctx: &mut Context<'m>, pid: &Segment<'m>) -> String {
             language.map(|language| json!([{"language": language}])),
         );
         patient.build()
-    })
+    });
+    pid_related::account(ctx, pid, &reference);
+    pid_related::mother(ctx, pid, &reference);
+    reference
 }
 
 /// `value` (an object) with the string member `name` set to `member`.
