@@ -33,6 +33,8 @@ enum Command {
     Format(cli::format::FormatArgs),
     /// List or show messages in the journal (the message and error store).
     Journal(cli::journal::JournalArgs),
+    /// Compile FHIR packages into profiles/ and list the loaded profiles.
+    Profiles(cli::profiles::ProfilesArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => cli::inspect::run(&args),
         Command::Format(args) => cli::format::run(&args),
         Command::Journal(args) => cli::journal::run(&args),
+        Command::Profiles(args) => cli::profiles::run(&args),
     };
     match result {
         Ok(code) => code,

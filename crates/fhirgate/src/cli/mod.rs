@@ -4,3 +4,4 @@ pub mod convert;
 pub mod format;
 pub mod inspect;
 pub mod journal;
+pub mod profiles;

@@ -1,0 +1,308 @@
+//! The registry: every loaded package, with lookups by canonical url and by type.
+//!
+//! Resolution rule for a canonical without `|version`: the definition from the package loaded
+//! last wins. [`Registry::load_dir`] loads packages in dependency order (a package after the
+//! packages it depends on, then by name and version), so hl7.terminology overrides the copies
+//! of THO code systems inside R4 core, and US Core 7.0.0 answers an unversioned US Core url.
+//! `url|version` picks the definition whose own version (or package version) matches.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::format;
+use crate::model::{CodeSystem, CompiledPackage, StructureDef, ValueSet};
+use crate::snapshot::{StructureSource, type_url};
+use crate::terminology::TerminologySource;
+
+/// Where a loaded package came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageOrigin {
+    /// A compiled file in a profiles directory.
+    File(PathBuf),
+    /// A package archive added at run time.
+    Archive(PathBuf),
+    /// Compiled in memory (tests, `compile`).
+    Memory,
+}
+
+/// A loaded package.
+#[derive(Debug, Clone)]
+pub struct LoadedPackage {
+    /// The compiled content.
+    pub package: CompiledPackage,
+    /// Where it came from.
+    pub origin: PackageOrigin,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ItemRef {
+    package: u32,
+    index: u32,
+}
+
+/// Every loaded package, indexed by canonical url.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    packages: Vec<LoadedPackage>,
+    structures: HashMap<String, Vec<ItemRef>>,
+    value_sets: HashMap<String, Vec<ItemRef>>,
+    code_systems: HashMap<String, Vec<ItemRef>>,
+}
+
+fn split_canonical(canonical: &str) -> (&str, Option<&str>) {
+    match canonical.split_once('|') {
+        Some((url, version)) => (url, Some(version)),
+        None => (canonical, None),
+    }
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// Loads every `*.fgp` file of a profiles directory, in dependency order.
+    pub fn load_dir(dir: &Path) -> Result<Registry> {
+        let mut registry = Registry::new();
+        let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            let path = entry.path();
+            if path.extension().is_some_and(|ext| ext == format::EXTENSION) {
+                files.push(path);
+            }
+        }
+        files.sort();
+        let mut loaded = Vec::with_capacity(files.len());
+        for path in files {
+            let package = format::read_file(&path)?;
+            loaded.push(LoadedPackage {
+                package,
+                origin: PackageOrigin::File(path),
+            });
+        }
+        for package in dependency_order(loaded) {
+            registry.push(package)?;
+        }
+        Ok(registry)
+    }
+
+    /// Reads a package archive (a site's own IG), compiles it against the loaded packages
+    /// (snapshots for differential-only profiles, local expansions) and adds it.
+    pub fn add_package(&mut self, tgz: &Path) -> Result<&CompiledPackage> {
+        let package = crate::package::Package::read_path(tgz)?;
+        let mut compiled = crate::compile::compile(&[package], self, &Default::default())?;
+        let package = compiled.pop().ok_or_else(|| Error::Package {
+            package: tgz.display().to_string(),
+            reason: "nothing compiled".to_string(),
+        })?;
+        self.add_compiled(package, PackageOrigin::Archive(tgz.to_path_buf()))
+    }
+
+    /// Adds a compiled package after the loaded ones. A package with the same name and version
+    /// as a loaded one is refused.
+    pub fn add_compiled(
+        &mut self,
+        package: CompiledPackage,
+        origin: PackageOrigin,
+    ) -> Result<&CompiledPackage> {
+        self.push(LoadedPackage { package, origin })?;
+        self.packages
+            .last()
+            .map(|loaded| &loaded.package)
+            .ok_or_else(|| Error::Package {
+                package: "registry".to_string(),
+                reason: "package vanished".to_string(),
+            })
+    }
+
+    fn push(&mut self, loaded: LoadedPackage) -> Result<()> {
+        let duplicate = self.packages.iter().any(|p| {
+            p.package.name == loaded.package.name && p.package.version == loaded.package.version
+        });
+        if duplicate {
+            return Err(Error::Package {
+                package: format!("{}-{}", loaded.package.name, loaded.package.version),
+                reason: "already loaded".to_string(),
+            });
+        }
+        let package = u32::try_from(self.packages.len()).map_err(|_| Error::Package {
+            package: loaded.package.name.clone(),
+            reason: "too many packages".to_string(),
+        })?;
+        let index_all = |map: &mut HashMap<String, Vec<ItemRef>>, urls: Vec<&String>| {
+            for (index, url) in urls.into_iter().enumerate() {
+                let Ok(index) = u32::try_from(index) else {
+                    continue;
+                };
+                map.entry(url.clone())
+                    .or_default()
+                    .push(ItemRef { package, index });
+            }
+        };
+        let p = &loaded.package;
+        index_all(
+            &mut self.structures,
+            p.structures.iter().map(|s| &s.url).collect(),
+        );
+        index_all(
+            &mut self.value_sets,
+            p.value_sets.iter().map(|s| &s.url).collect(),
+        );
+        index_all(
+            &mut self.code_systems,
+            p.code_systems.iter().map(|s| &s.url).collect(),
+        );
+        self.packages.push(loaded);
+        Ok(())
+    }
+
+    /// Adds one StructureDefinition to a loaded package (snapshot generation in `compile`).
+    pub(crate) fn push_structure(&mut self, package: usize, structure: StructureDef) {
+        let Some(loaded) = self.packages.get_mut(package) else {
+            return;
+        };
+        let (Ok(package), Ok(index)) = (
+            u32::try_from(package),
+            u32::try_from(loaded.package.structures.len()),
+        ) else {
+            return;
+        };
+        self.structures
+            .entry(structure.url.clone())
+            .or_default()
+            .push(ItemRef { package, index });
+        loaded.package.structures.push(structure);
+    }
+
+    /// Takes the packages out, in load order.
+    pub(crate) fn into_packages(self) -> Vec<LoadedPackage> {
+        self.packages
+    }
+
+    /// The loaded packages, in load order.
+    pub fn packages(&self) -> &[LoadedPackage] {
+        &self.packages
+    }
+
+    fn pick<'a, T>(
+        &'a self,
+        refs: Option<&Vec<ItemRef>>,
+        version: Option<&str>,
+        items: impl Fn(&'a CompiledPackage) -> &'a [T],
+        item_version: impl Fn(&T) -> Option<&str>,
+    ) -> Option<&'a T> {
+        let found = refs?.iter().rev().filter_map(|r| {
+            let package = &self.packages.get(r.package as usize)?.package;
+            Some((package, items(package).get(r.index as usize)?))
+        });
+        let mut found = found.filter(|(package, item)| {
+            version.is_none_or(|v| item_version(item) == Some(v) || package.version == v)
+        });
+        found.next().map(|(_, item)| item)
+    }
+
+    /// A StructureDefinition by canonical (`url` or `url|version`).
+    pub fn structure(&self, canonical: &str) -> Option<&StructureDef> {
+        let (url, version) = split_canonical(canonical);
+        self.pick(
+            self.structures.get(url),
+            version,
+            |p| &p.structures,
+            |s| s.version.as_deref(),
+        )
+    }
+
+    /// The base definition of a type (`Patient`, `HumanName`, `string`).
+    pub fn base_type(&self, type_name: &str) -> Option<&StructureDef> {
+        self.structure(&type_url(type_name))
+    }
+
+    /// A ValueSet by canonical (`url` or `url|version`).
+    pub fn value_set(&self, canonical: &str) -> Option<&ValueSet> {
+        let (url, version) = split_canonical(canonical);
+        self.pick(
+            self.value_sets.get(url),
+            version,
+            |p| &p.value_sets,
+            |s| s.version.as_deref(),
+        )
+    }
+
+    /// A CodeSystem by canonical (`url` or `url|version`).
+    pub fn code_system(&self, canonical: &str) -> Option<&CodeSystem> {
+        let (url, version) = split_canonical(canonical);
+        self.pick(
+            self.code_systems.get(url),
+            version,
+            |p| &p.code_systems,
+            |s| s.version.as_deref(),
+        )
+    }
+
+    /// Every StructureDefinition, in load order (later packages last).
+    pub fn structures(&self) -> impl Iterator<Item = &StructureDef> {
+        self.packages.iter().flat_map(|p| &p.package.structures)
+    }
+}
+
+impl StructureSource for Registry {
+    fn structure(&self, canonical: &str) -> Option<&StructureDef> {
+        Registry::structure(self, canonical)
+    }
+}
+
+impl TerminologySource for Registry {
+    fn code_system(&self, url: &str, version: Option<&str>) -> Option<&CodeSystem> {
+        version
+            .and_then(|v| Registry::code_system(self, &format!("{url}|{v}")))
+            .or_else(|| Registry::code_system(self, url))
+    }
+
+    fn value_set(&self, canonical: &str) -> Option<&ValueSet> {
+        Registry::value_set(self, canonical).or_else(|| {
+            let (url, _) = split_canonical(canonical);
+            Registry::value_set(self, url)
+        })
+    }
+}
+
+/// Orders packages so that each comes after the loaded packages it depends on (by name);
+/// otherwise by name, then version.
+fn dependency_order(mut packages: Vec<LoadedPackage>) -> Vec<LoadedPackage> {
+    packages.sort_by(|a, b| {
+        (&a.package.name, version_key(&a.package.version))
+            .cmp(&(&b.package.name, version_key(&b.package.version)))
+    });
+    let mut ordered: Vec<LoadedPackage> = Vec::with_capacity(packages.len());
+    while !packages.is_empty() {
+        let ready = packages
+            .iter()
+            .position(|candidate| {
+                candidate.package.dependencies.iter().all(|(name, _)| {
+                    name == &candidate.package.name
+                        || !packages.iter().any(|other| &other.package.name == name)
+                })
+            })
+            .unwrap_or(0);
+        ordered.push(packages.remove(ready));
+    }
+    ordered
+}
+
+/// A version as numbers where it can be (`6.1.0` < `10.0.0`).
+fn version_key(version: &str) -> Vec<(u64, String)> {
+    version
+        .split(['.', '-'])
+        .map(|part| (part.parse().unwrap_or(u64::MAX), part.to_string()))
+        .collect()
+}
