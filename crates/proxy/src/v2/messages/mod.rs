@@ -17,6 +17,7 @@ pub mod financial;
 pub mod orders;
 pub mod pharmacy;
 pub mod problems;
+pub mod referral;
 mod sched_common;
 pub mod scheduling;
 pub mod vaccination;
@@ -113,6 +114,11 @@ const SUPPORTED: &[(&str, ConvertFn)] = &[
     ("PPR_PC1", problems::convert_ppr_pc1),
     ("PPR_PC2", problems::convert_ppr_pc1),
     ("PPR_PC3", problems::convert_ppr_pc1),
+    // Referrals: REF_I12, and the names written for I13–I15.
+    ("REF_I12", referral::convert_ref_i12),
+    ("REF_I13", referral::convert_ref_i12),
+    ("REF_I14", referral::convert_ref_i12),
+    ("REF_I15", referral::convert_ref_i12),
 ];
 
 /// The conversion for this message's structure.

@@ -72,6 +72,24 @@ impl Subject {
             }
         }
     }
+
+    /// The subject of a message whose PID and PV1 come after the segments that need them
+    /// (REF_I12): the first PID and the first PV1 after it (with its PV2), read up front.
+    pub fn first_of<'m>(ctx: &mut Context<'m>) -> Subject {
+        let mut subject = Subject::default();
+        let message = ctx.message();
+        if let Some(pid) = message.first("PID") {
+            subject.read(ctx, &pid);
+            let pv1 = message
+                .segments()
+                .skip(pid.index())
+                .find(|segment| segment.name() == "PV1");
+            if let Some(pv1) = pv1 {
+                subject.read(ctx, &pv1);
+            }
+        }
+        subject
+    }
 }
 
 /// Maps every EVN of the message to its event Provenance (after the other resources, which it

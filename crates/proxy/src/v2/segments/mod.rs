@@ -24,6 +24,7 @@ pub mod pr1;
 pub mod prb;
 pub mod pv1;
 pub mod resources;
+pub mod rf1;
 pub mod rol;
 pub mod rxa;
 pub mod rxd;

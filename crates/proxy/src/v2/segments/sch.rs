@@ -166,10 +166,22 @@ fn typed_identifier<'m>(
     if !display.is_empty() {
         coding["display"] = json!(display);
     }
-    if let Some(object) = identifier.as_object_mut() {
-        object.insert("type".into(), json!({"coding": [coding]}));
-    }
+    with_type(&mut identifier, json!({"coding": [coding]}));
     Some(identifier)
+}
+
+/// Sets an Identifier's `type`, keeping R4 member order (use, type, system, value…).
+pub(super) fn with_type(identifier: &mut Value, kind: Value) {
+    if let Some(object) = identifier.as_object_mut() {
+        let mut ordered = Map::new();
+        if let Some(use_) = object.remove("use") {
+            ordered.insert("use".into(), use_);
+        }
+        object.remove("type");
+        ordered.insert("type".into(), kind);
+        ordered.append(object);
+        *object = ordered;
+    }
 }
 
 /// Adds the coding a v2-to-FHIR concept map gives for component 1 (for example SNOMED CT for

@@ -31,6 +31,7 @@ use super::super::context::{Context, Item, ResourceKey};
 use super::super::datatypes as dt;
 use super::super::report::IssueSeverity;
 use super::obx_value;
+use super::sch::with_type;
 
 const ALTERNATE_CODES: &str = "http://hl7.org/fhir/StructureDefinition/alternate-codes";
 const DATA_ABSENT: &str = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
@@ -100,15 +101,13 @@ pub fn document_reference<'m>(
     for (field, code) in [(14, "PLAC"), (15, "FILL")] {
         for item in ctx.items(txa, field) {
             if let Some(mut identifier) = dt::entity_identifier(ctx, &item) {
-                if let Some(object) = identifier.as_object_mut() {
-                    object.insert(
-                        "type".into(),
-                        json!({"coding": [{
-                            "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
-                            "code": code
-                        }]}),
-                    );
-                }
+                with_type(
+                    &mut identifier,
+                    json!({"coding": [{
+                        "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                        "code": code
+                    }]}),
+                );
                 related.push(json!({"type": "ServiceRequest", "identifier": identifier}));
             }
         }
