@@ -49,18 +49,18 @@ pub fn referral<'m>(
         return None;
     };
     let mut identifiers = Vec::new();
-    if let Some(ei) = ctx.item(rf1, 6) {
-        if let Some(mut identifier) = dt::entity_identifier(ctx, &ei) {
-            with_type(
-                &mut identifier,
-                json!({"coding": [{
-                    "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
-                    "code": "PLAC",
-                    "display": "Placer Identifier"
-                }]}),
-            );
-            identifiers.push(identifier);
-        }
+    if let Some(ei) = ctx.item(rf1, 6)
+        && let Some(mut identifier) = dt::entity_identifier(ctx, &ei)
+    {
+        with_type(
+            &mut identifier,
+            json!({"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                "code": "PLAC",
+                "display": "Placer Identifier"
+            }]}),
+        );
+        identifiers.push(identifier);
     }
     for ei in ctx.items(rf1, 11) {
         identifiers.extend(dt::entity_identifier(ctx, &ei));
