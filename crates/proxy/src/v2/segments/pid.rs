@@ -340,8 +340,9 @@ pub(super) fn field_datetime<'m>(
 
 /// PID-10 / PID-22 → the US Core race / ethnicity extension. CDC Race & Ethnicity codes (CWE-3
 /// `CDCREC`, `HL70005` or `HL70189` with a `nnnn-n` code) become `ombCategory` (the OMB
-/// categories) or `detailed`; the required `text` is CWE-2, else the code. A code of another
-/// system keeps only the text, and an issue says so.
+/// categories) or `detailed`; table 0189's H/N/U become their OMB ethnicity categories; the
+/// required `text` is CWE-2, else the code. A code of another system keeps only the text, and
+/// an issue says so.
 fn race_or_ethnicity<'m>(
     ctx: &mut Context<'m>,
     item: &Item<'m>,
@@ -357,28 +358,47 @@ fn race_or_ethnicity<'m>(
         system.as_deref(),
         None | Some("CDCREC" | "HL70005" | "HL70189" | "2.16.840.1.113883.6.238")
     );
-    let mut parts = Vec::new();
-    match code.as_deref() {
+    // HL7 table 0189 (ethnic group) codes, as v2.5+ senders write them, have OMB equivalents.
+    let ethnic_0189 = url == US_CORE_ETHNICITY
+        && matches!(system.as_deref(), None | Some("HL70189"))
+        && matches!(code.as_deref(), Some("H" | "N" | "U"));
+    let mapped = match code.as_deref() {
+        Some("H") if ethnic_0189 => Some(("2135-2", Some("Hispanic or Latino"))),
+        Some("N") if ethnic_0189 => Some(("2186-5", Some("Not Hispanic or Latino"))),
+        Some("U") if ethnic_0189 => Some(("UNK", Some("Unknown"))),
         Some(code) if cdc_system && (omb.contains(&code) || is_cdc_code(code)) => {
+            Some((code, display.as_deref()))
+        }
+        _ => None,
+    };
+    let mut parts = Vec::new();
+    match (mapped, code.as_deref()) {
+        (Some((code, display)), _) => {
             let part = if omb.contains(&code) {
                 "ombCategory"
             } else {
                 "detailed"
             };
+            // UNK and ASKU are null flavors, not CDC codes.
+            let coding_system = if matches!(code, "UNK" | "ASKU") {
+                "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
+            } else {
+                CDCREC
+            };
             let mut coding = Map::new();
-            coding.insert("system".into(), json!(CDCREC));
+            coding.insert("system".into(), json!(coding_system));
             coding.insert("code".into(), json!(code));
-            if let Some(display) = &display {
+            if let Some(display) = display {
                 coding.insert("display".into(), json!(display));
             }
             parts.push(json!({"url": part, "valueCoding": coding}));
         }
-        Some(code) => ctx.issue(
+        (None, Some(code)) => ctx.issue(
             IssueSeverity::Warning,
             item.location(),
             format!("code {code:?} is not a CDC Race & Ethnicity code; kept as text only"),
         ),
-        None => {}
+        (None, None) => {}
     }
     parts.push(json!({"url": "text", "valueString": text}));
     Some(json!({"url": url, "extension": parts}))
@@ -399,7 +419,7 @@ fn is_cdc_code(code: &str) -> bool {
 mod tests {
     use serde_json::json;
 
-    use super::super::adt_test::{check, resources_of};
+    use super::super::adt_test::{check, resources_of, segment};
 
     const MSH: &str =
         "MSH|^~\\&|APP|FAC|EHR|FAC|20240305103000-0500||ADT^A04^ADT_A01|C1|P|2.5\rEVN|A04\r";
@@ -457,9 +477,20 @@ mod tests {
 
     #[test]
     fn death_indicator_without_time_and_unknown_gender_code() {
-        let message = format!(
-            "{MSH}PID|1||123^^^HOSP^MR||DOE^JANE||1980|X||||||||||||||||N||||||Y\rPV1|1|O\r"
-        );
+        let message = MSH.to_owned()
+            + &segment(
+                "PID",
+                &[
+                    (3, "123^^^HOSP^MR"),
+                    (5, "DOE^JANE"),
+                    (7, "1980"),
+                    (8, "X"),
+                    (22, "N^Not Hispanic^HL70189"),
+                    (24, "N"),
+                    (30, "Y"),
+                ],
+            )
+            + "PV1|1|O\r";
         check(
             &message,
             "Patient",
@@ -467,5 +498,9 @@ mod tests {
         );
         let patient = &resources_of(&message, "Patient")[0];
         assert!(patient.get("gender").is_none());
+        assert_eq!(
+            patient["extension"][0]["extension"][0],
+            json!({"url": "ombCategory", "valueCoding": {"system": super::CDCREC, "code": "2186-5", "display": "Not Hispanic or Latino"}})
+        );
     }
 }
