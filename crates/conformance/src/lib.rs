@@ -1,4 +1,4 @@
-//! FHIR R4 conformance: the package and profile layer.
+//! FHIR R4 conformance: the package and profile layer, and the validator.
 //!
 //! This crate reads FHIR npm packages (`.tgz`), compiles their StructureDefinitions,
 //! ValueSets and CodeSystems into a compact form of computable facts, writes and loads that
@@ -13,7 +13,10 @@
 //!   [`ValueSet`] with its [`Expansion`], [`CodeSystem`] with its concept hierarchy;
 //! - [`format`]: the `*.fgp` file format (versioned header, zlib'd postcard) and `index.json`;
 //! - [`Registry`]: every loaded package, by canonical url (`url|version`) and by type;
-//!   [`Registry::load_dir`] at start-up, [`Registry::add_package`] for a site's own IG.
+//!   [`Registry::load_dir`] at start-up, [`Registry::add_package`] for a site's own IG;
+//! - [`validate::Validator`]: validates a resource against its base definition, its declared
+//!   `meta.profile`s and the profiles asked for, returning an [`validate::Outcome`] that
+//!   becomes an OperationOutcome.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), conformance::Error> {
@@ -44,6 +47,7 @@ mod parse;
 pub mod registry;
 pub mod snapshot;
 pub mod terminology;
+pub mod validate;
 
 pub use compile::{CompileOptions, compile};
 pub use error::{Error, Result};

@@ -1,0 +1,155 @@
+//! The validator: a resource against its base definition and profiles, to an [`Outcome`].
+//!
+//! [`Validator::new`] takes the loaded [`Registry`] and compiles every FHIRPath invariant of
+//! every loaded profile once ([`rules::invariant::InvariantCache`]); an invariant that does
+//! not compile is reported when it applies, never skipped silently. [`Validator::validate`]
+//! then walks the resource against the snapshot of each applicable profile ([`walk`]): the base
+//! definition of its type, the `meta.profile`s it declares, and the profiles the caller asks
+//! for. Element rules that are not about structure (bindings, invariants, references) and the
+//! Bundle rules live in [`rules`].
+//!
+//! Layout:
+//! - [`issue`]: [`Issue`], severities and issue types, stable message ids;
+//! - [`walk`]: the structural walk (unknown elements, JSON shape, cardinality, primitive
+//!   formats, fixed/pattern, slicing, choice types, contained resources, extensions);
+//! - [`rules`]: bindings, invariants, references, Bundle rules.
+
+pub mod issue;
+pub mod rules;
+pub mod walk;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+pub use issue::{Issue, IssueSeverity, IssueType, Position};
+
+use crate::Registry;
+use rules::invariant::InvariantCache;
+
+/// What to validate against, beyond the base definition and the declared `meta.profile`s.
+#[derive(Debug, Clone, Default)]
+pub struct ValidateOptions {
+    /// Canonical urls (optionally `|version`) of profiles the resource must conform to.
+    pub profiles: Vec<String>,
+}
+
+/// The result of validating one resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Every issue found, in the order found.
+    pub issues: Vec<Issue>,
+    /// The canonical urls of the profiles checked (the base definition first).
+    pub profiles_checked: Vec<String>,
+}
+
+impl Outcome {
+    /// True when no issue is an error or fatal (warnings allowed).
+    pub fn is_valid(&self) -> bool {
+        !self.issues.iter().any(|issue| issue.severity.is_error())
+    }
+
+    /// How many issues of each severity: (fatal + error, warning, information).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut counts = (0, 0, 0);
+        for issue in &self.issues {
+            match issue.severity {
+                IssueSeverity::Fatal | IssueSeverity::Error => counts.0 += 1,
+                IssueSeverity::Warning => counts.1 += 1,
+                IssueSeverity::Information => counts.2 += 1,
+            }
+        }
+        counts
+    }
+
+    /// The OperationOutcome: one issue per finding with severity, code, `details.text`,
+    /// `expression`, and for JSON input the line and column (as the
+    /// `operationoutcome-issue-line`/`-col` extensions). A valid resource gets one
+    /// information issue saying so, since an OperationOutcome needs at least one issue.
+    pub fn to_operation_outcome(&self) -> Value {
+        let mut issues: Vec<Value> = self.issues.iter().map(issue_json).collect();
+        if issues.is_empty() {
+            issues.push(json!({
+                "severity": "information",
+                "code": "informational",
+                "details": {"text": "No issues found"}
+            }));
+        }
+        json!({"resourceType": "OperationOutcome", "issue": issues})
+    }
+}
+
+fn issue_json(issue: &Issue) -> Value {
+    let mut object = Map::new();
+    if let Some(position) = issue.position {
+        object.insert(
+            "extension".into(),
+            json!([
+                {"url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line", "valueInteger": position.line},
+                {"url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-col", "valueInteger": position.column}
+            ]),
+        );
+    }
+    object.insert("severity".into(), json!(issue.severity.as_str()));
+    object.insert("code".into(), json!(issue.code.as_str()));
+    object.insert(
+        "details".into(),
+        json!({"coding": [{"system": "urn:fhirgate:validation-message", "code": issue.message_id}], "text": issue.message}),
+    );
+    object.insert("expression".into(), json!([issue.expression]));
+    Value::Object(object)
+}
+
+/// Validates resources against the loaded profiles. Cheap to share (`Arc` inside).
+#[derive(Clone)]
+pub struct Validator {
+    registry: Arc<Registry>,
+    invariants: Arc<InvariantCache>,
+}
+
+/// What a rule needs to know while checking one element.
+#[derive(Clone, Copy)]
+pub struct Cx<'a> {
+    /// The loaded definitions and terminology.
+    pub registry: &'a Registry,
+    /// The compiled invariants.
+    pub invariants: &'a InvariantCache,
+    /// The resource being validated (`%resource`).
+    pub resource: &'a Value,
+    /// The enclosing Bundle, when the resource is one of its entries (`%rootResource`,
+    /// reference resolution).
+    pub bundle: Option<&'a Value>,
+}
+
+impl Validator {
+    /// A validator over `registry`; compiles every invariant of every loaded profile once.
+    pub fn new(registry: Arc<Registry>) -> Validator {
+        let invariants = Arc::new(InvariantCache::compile(&registry));
+        Validator {
+            registry,
+            invariants,
+        }
+    }
+
+    /// The loaded definitions.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The compiled invariants (and the ones that did not compile).
+    pub fn invariants(&self) -> &InvariantCache {
+        &self.invariants
+    }
+
+    /// Validates `resource` against its base definition, its declared `meta.profile`s and
+    /// `options.profiles`. A Bundle's entries are validated too, each in the Bundle's context.
+    pub fn validate(&self, resource: &Value, options: &ValidateOptions) -> Outcome {
+        let cx = Cx {
+            registry: &self.registry,
+            invariants: &self.invariants,
+            resource,
+            bundle: None,
+        };
+        walk::validate_resource(cx, resource, &options.profiles)
+    }
+}
