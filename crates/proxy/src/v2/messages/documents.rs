@@ -3,16 +3,17 @@
 //!
 //! Grouping (HL7 v2.8): `MSH, [{SFT}], EVN, PID, PV1, [{COMMON_ORDER: ORC, [{TIMING: TQ1,
 //! [{TQ2}]}], OBR, [{NTE}]}], TXA, [{CON}]` and, for MDM_T02, `{OBSERVATION: OBX, [{NTE}]}`.
-//! PID and PV1 give the subject and encounter, EVN the event Provenance; TXA and the OBX
-//! segments after it make the DocumentReference. The common order group (ORC, OBR) and the
-//! rest (SFT, CON, the NTEs) stay in the report.
+//! PID and PV1 give the subject and encounter, EVN the event Provenance; each COMMON_ORDER
+//! group (ORC, TQ1, OBR, NTE) is a ServiceRequest (through the order mappings) that the
+//! DocumentReference names in `context.related`; TXA and the OBX segments after it make the
+//! DocumentReference. SFT, CON and the NTEs after OBX stay in the report.
 
 use hl7v2::Location;
 
 use super::super::ConvertError;
 use super::super::context::Context;
 use super::super::segments::txa;
-use super::sched_common::{Subject, events};
+use super::sched_common::{Subject, events, order_or_result};
 
 /// Converts an MDM_T01-structured message (document notification, no content).
 pub fn convert_mdm_t01(ctx: &mut Context<'_>) -> Result<(), ConvertError> {
@@ -32,9 +33,20 @@ fn convert(ctx: &mut Context<'_>, notification: bool) -> Result<(), ConvertError
             what: "an MDM message needs its TXA segment".into(),
         });
     };
+    let segments: Vec<_> = message.segments().collect();
     let mut subject = Subject::default();
-    for segment in message.segments().take(txa_segment.index()) {
-        subject.read(ctx, &segment);
+    let mut orders = Vec::new();
+    let mut position = 0;
+    while position < txa_segment.index() {
+        if let Some(segment) = segments.get(position)
+            && !subject.read(ctx, segment)
+            && segment.name() == "ORC"
+        {
+            let (request, taken) = order_or_result(ctx, &segments, position, &subject);
+            orders.extend(request);
+            position += taken;
+        }
+        position += 1;
     }
     let observations: Vec<_> = if notification {
         Vec::new()
@@ -49,6 +61,7 @@ fn convert(ctx: &mut Context<'_>, notification: bool) -> Result<(), ConvertError
         ctx,
         &txa_segment,
         &observations,
+        &orders,
         subject.patient.as_deref(),
         subject.encounter.as_deref(),
         notification,
@@ -67,6 +80,8 @@ mod tests {
 EVN|T02|200801311600
 PID|1||MRN1^^^HOSP^MR||DOE^JANE
 PV1|1|I
+ORC|SC|00012345^HOSP|1-1^HOSP
+OBR|1|00012345^HOSP|1-1^HOSP|02585^TransthoracicEcho^PCV4
 TXA|1|DS^Discharge summary|TX|200801311555||200801311600|||1234^WELBY^MARCUS|||DOC-77^HOSP|||||AU|R|AV||||||Discharge summary
 OBX|1|TX|DS^Summary||Line one~Line two||||||F
 OBX|2|ED|PDF^Scan||^AP^PDF^Base64^JVBERi0=||||||F";
@@ -90,7 +105,7 @@ OBX|2|ED|PDF^Scan||^AP^PDF^Base64^JVBERi0=||||||F";
                     {"attachment": {"contentType": "text/plain", "data": "TGluZSBvbmUKTGluZSB0d28=", "title": "Summary"}},
                     {"attachment": {"contentType": "application/pdf", "data": "JVBERi0=", "title": "Scan"}}
                 ],
-                "context": {"encounter": [{"reference": "Encounter"}]}
+                "context": {"encounter": [{"reference": "Encounter"}], "related": [{"reference": "ServiceRequest"}]}
             }),
         );
     }
@@ -120,6 +135,6 @@ OBX|2|ED|PDF^Scan||^AP^PDF^Base64^JVBERi0=||||||F";
             }}]}),
         );
         // A T01 has no OBX: the ones here are not its content, and are reported.
-        assert!(report.to_string().contains("segment OBX(6)"), "{report}");
+        assert!(report.to_string().contains("segment OBX(8)"), "{report}");
     }
 }

@@ -14,16 +14,16 @@
 //!
 //! In all of them a PID opens a patient and a PV1 its visit, and every FT1 after them is a
 //! ChargeItem of that patient and visit: one linear walk serves the five structures. PID, PV1
-//! (with PV2), PD1, NK1, AL1, DG1, PR1, IN1 and EVN go through the ADT mappings. The other
-//! segments (ROL, DB1, ORC, OBR, OBX, NTE, DRG, GT1, IN2, IN3, ACC, UB1, UB2) stay in the
-//! report.
+//! (with PV2), PD1, NK1, AL1, DG1, PR1, IN1 and EVN go through the ADT mappings, ORC/OBR
+//! groups and OBX (with their NTEs) through the order mappings. The other segments (ROL, DB1,
+//! NTE after FT1, DRG, GT1, IN2, IN3, ACC, UB1, UB2) stay in the report.
 
 use hl7v2::Location;
 
 use super::super::ConvertError;
 use super::super::context::Context;
 use super::super::segments::ft1;
-use super::sched_common::{Subject, events};
+use super::sched_common::{Subject, events, order_or_result};
 
 /// Converts a DFT_P03 or DFT_P11 message: FT1 → ChargeItem.
 pub fn convert_dft(ctx: &mut Context<'_>) -> Result<(), ConvertError> {
@@ -43,19 +43,27 @@ fn walk(ctx: &mut Context<'_>) -> Result<(), ConvertError> {
             what: "a DFT or BAR message needs a PID segment; there is none".into(),
         });
     }
+    let segments: Vec<_> = message.segments().collect();
     let mut subject = Subject::default();
-    for segment in message.segments() {
-        if subject.read(ctx, &segment) {
-            continue;
+    let mut position = 0;
+    while let Some(segment) = segments.get(position) {
+        if !subject.read(ctx, segment) {
+            match segment.name() {
+                "FT1" => {
+                    ft1::charge_item(
+                        ctx,
+                        segment,
+                        subject.patient.as_deref(),
+                        subject.encounter.as_deref(),
+                    );
+                }
+                "ORC" | "OBR" | "OBX" => {
+                    position += order_or_result(ctx, &segments, position, &subject).1;
+                }
+                _ => {}
+            }
         }
-        if segment.name() == "FT1" {
-            ft1::charge_item(
-                ctx,
-                &segment,
-                subject.patient.as_deref(),
-                subject.encounter.as_deref(),
-            );
-        }
+        position += 1;
     }
     events(ctx);
     Ok(())

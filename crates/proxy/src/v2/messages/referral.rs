@@ -8,16 +8,16 @@
 //!
 //! The referral (RF1) and its providers (PRD) come before the patient (PID) and the visit
 //! (PV1, near the end), so those two are read first; then RF1 with every PRD and the closing
-//! NTEs (after PV1/PV2) makes the ServiceRequest, and NK1, AL1, DG1, PR1 and IN1 go through the
-//! ADT mappings. AUT, CTD, GT1, IN2, IN3, ACC, DRG and the OBSERVATION group stay in the
-//! report.
+//! NTEs (after PV1/PV2) makes the ServiceRequest, NK1, AL1, DG1, PR1 and IN1 go through the
+//! ADT mappings, and the OBSERVATION group (OBR, OBX, their NTEs) through the order mappings.
+//! AUT, CTD, GT1, IN2, IN3, ACC and DRG stay in the report.
 
 use hl7v2::Segment;
 
 use super::super::ConvertError;
 use super::super::context::Context;
 use super::super::segments::{nte, rf1};
-use super::sched_common::{Subject, events};
+use super::sched_common::{Subject, events, order_or_result};
 
 /// Converts a REF_I12-structured message.
 pub fn convert_ref_i12<'m>(ctx: &mut Context<'m>) -> Result<(), ConvertError> {
@@ -51,12 +51,17 @@ pub fn convert_ref_i12<'m>(ctx: &mut Context<'m>) -> Result<(), ConvertError> {
         }
         _ => Vec::new(),
     };
-    for segment in &segments {
-        // PID and PV1 were read up front.
-        if matches!(segment.name(), "PID" | "PV1") {
-            continue;
+    let mut position = 0;
+    while let Some(segment) = segments.get(position) {
+        match segment.name() {
+            // PID and PV1 were read up front.
+            "PID" | "PV1" => {}
+            "OBR" | "OBX" => position += order_or_result(ctx, &segments, position, &subject).1,
+            _ => {
+                subject.read(ctx, segment);
+            }
         }
-        subject.read(ctx, segment);
+        position += 1;
     }
     let notes = nte::annotations(ctx, &closing);
     if let Some(rf1_segment) = ctx.message().first("RF1") {

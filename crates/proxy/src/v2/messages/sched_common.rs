@@ -8,7 +8,8 @@
 use hl7v2::Segment;
 
 use super::super::context::Context;
-use super::super::segments::{al1, dg1, evn, in1, nk1, pd1, pid, pr1, pv1};
+use super::super::segments::orc::{self, OrderParts};
+use super::super::segments::{al1, dg1, evn, in1, nk1, obx, pd1, pid, pr1, pv1};
 
 /// The patient and visit that the following segments are about.
 #[derive(Debug, Clone, Default)]
@@ -89,6 +90,70 @@ impl Subject {
             }
         }
         subject
+    }
+}
+
+/// Maps the order group or result that starts at `segments[position]`: an ORC with its TQ1s,
+/// OBR and NTEs, or an OBR (without ORC) with its NTEs → a ServiceRequest (through the order
+/// mappings); an OBX with its NTEs → an Observation. Returns the ServiceRequest made, and how
+/// many segments after `position` the group took (the caller skips them). Any other segment
+/// takes nothing.
+pub(super) fn order_or_result<'m>(
+    ctx: &mut Context<'m>,
+    segments: &[Segment<'m>],
+    position: usize,
+    subject: &Subject,
+) -> (Option<String>, usize) {
+    let Some(first) = segments.get(position) else {
+        return (None, 0);
+    };
+    let following = |from: usize, names: &[&str]| -> Vec<Segment<'m>> {
+        segments
+            .iter()
+            .skip(from)
+            .take_while(|segment| names.contains(&segment.name()))
+            .copied()
+            .collect()
+    };
+    let patient = subject.patient.as_deref();
+    let encounter = subject.encounter.as_deref();
+    match first.name() {
+        "ORC" | "OBR" => {
+            let mut next = position + 1;
+            let (orc, timings) = if first.name() == "ORC" {
+                let timings: Vec<Segment<'m>> = following(next, &["TQ1"]);
+                next += timings.len();
+                (Some(*first), timings)
+            } else {
+                (None, Vec::new())
+            };
+            let obr = if first.name() == "OBR" {
+                Some(*first)
+            } else {
+                let obr = segments
+                    .get(next)
+                    .filter(|segment| segment.name() == "OBR")
+                    .copied();
+                next += usize::from(obr.is_some());
+                obr
+            };
+            let notes = following(next, &["NTE"]);
+            next += notes.len();
+            let parts = OrderParts {
+                notes: &notes,
+                timings: &timings,
+                reasons: &[],
+            };
+            let request =
+                orc::service_request(ctx, orc.as_ref(), obr.as_ref(), &parts, patient, encounter);
+            (request, next - position - 1)
+        }
+        "OBX" => {
+            let notes = following(position + 1, &["NTE"]);
+            obx::observation(ctx, first, &notes, patient, encounter);
+            (None, notes.len())
+        }
+        _ => (None, 0),
     }
 }
 

@@ -6,8 +6,8 @@
 //! Every group ends up in the one Appointment, so the walk is linear: SCH and the top TQ1s make
 //! the Appointment, each PID adds a patient participant, each AI* segment a service or a
 //! participant, and every NTE (top-level or in a resource group) a line of
-//! `Appointment.comment`. PID, PD1, PV1 (with PV2) and DG1 go through the ADT mappings; the
-//! PATIENT group's OBX segments stay in the report.
+//! `Appointment.comment`. PID, PD1, PV1 (with PV2) and DG1 go through the ADT mappings, the
+//! PATIENT group's OBX segments through the OBX mapping.
 
 use hl7v2::Location;
 use serde_json::Value;
@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::super::ConvertError;
 use super::super::context::Context;
 use super::super::segments::{resources, sch};
-use super::sched_common::{Subject, note_text};
+use super::sched_common::{Subject, note_text, order_or_result};
 
 /// Converts an SIU_S12-structured message.
 pub fn convert_siu_s12(ctx: &mut Context<'_>) -> Result<(), ConvertError> {
@@ -37,19 +37,26 @@ pub fn convert_siu_s12(ctx: &mut Context<'_>) -> Result<(), ConvertError> {
     let mut subject = Subject::default();
     let mut patients = Vec::new();
     let mut comments = Vec::new();
-    for segment in message.segments().skip(sch_segment.index() + 1) {
-        if subject.read(ctx, &segment) {
+    let segments: Vec<_> = message.segments().collect();
+    let mut position = sch_segment.index() + 1;
+    while let Some(segment) = segments.get(position) {
+        if subject.read(ctx, segment) {
             if segment.name() == "PID" {
                 patients.extend(subject.patient.clone());
             }
-            continue;
+        } else {
+            match segment.name() {
+                "NTE" => comments.extend(note_text(ctx, segment)),
+                "RGS" => ctx.consume(segment, &[1]),
+                "AIS" | "AIG" | "AIL" | "AIP" => resources::resource(ctx, segment, &appointment),
+                // The PATIENT group's OBX (it has no NTEs of its own).
+                "OBX" => {
+                    order_or_result(ctx, &segments[..=position], position, &subject);
+                }
+                _ => {}
+            }
         }
-        match segment.name() {
-            "NTE" => comments.extend(note_text(ctx, &segment)),
-            "RGS" => ctx.consume(&segment, &[1]),
-            "AIS" | "AIG" | "AIL" | "AIP" => resources::resource(ctx, &segment, &appointment),
-            _ => {}
-        }
+        position += 1;
     }
     if !comments.is_empty()
         && let Some(resource) = ctx.resource_mut(&appointment)

@@ -12,7 +12,8 @@
 //!   is left out with an issue); `author` TXA-9; `authenticator` TXA-10; `description` TXA-25;
 //!   `securityLabel` TXA-18 through `DocumentConfidentialityStatus`; `subject` the patient;
 //!   `context.encounter` the visit; `context.related` TXA-14 / TXA-15 (placer / filler order
-//!   number) as logical references to the ServiceRequest.
+//!   number) as logical references to the ServiceRequest, after direct references to the
+//!   ServiceRequests of the message's order groups.
 //! - `content` (required): text OBX values (TX, FT, ST) are joined line by line into one
 //!   `text/plain` attachment (base64 `data`); each ED or RP value is an attachment of its own
 //!   (its MIME type from ED-2/ED-3 or RP-3/RP-4); OBX-3's text is the attachment `title`. TXA-3
@@ -36,12 +37,14 @@ use super::sch::with_type;
 const ALTERNATE_CODES: &str = "http://hl7.org/fhir/StructureDefinition/alternate-codes";
 const DATA_ABSENT: &str = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
 
-/// Maps a TXA and its content OBX segments to a DocumentReference and returns its reference.
+/// Maps a TXA and its content OBX segments to a DocumentReference related to `orders` (the
+/// message's ServiceRequests) and returns its reference.
 /// `notification` is true for MDM_T01-structured messages, which carry no content.
 pub fn document_reference<'m>(
     ctx: &mut Context<'m>,
     txa: &Segment<'m>,
     observations: &[Segment<'m>],
+    orders: &[String],
     patient: Option<&str>,
     encounter: Option<&str>,
     notification: bool,
@@ -97,7 +100,7 @@ pub fn document_reference<'m>(
         .and_then(|item| mapped_concept(ctx, &item, "DocumentConfidentialityStatus"))
         .into_iter()
         .collect();
-    let mut related = Vec::new();
+    let mut related: Vec<Value> = orders.iter().map(|order| dt::reference(order)).collect();
     for (field, code) in [(14, "PLAC"), (15, "FILL")] {
         for item in ctx.items(txa, field) {
             if let Some(mut identifier) = dt::entity_identifier(ctx, &item) {
