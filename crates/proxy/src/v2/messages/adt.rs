@@ -291,4 +291,40 @@ MRG|20^^^HOSP&1.2.3&ISO^MR\r";
             "{error}"
         );
     }
+
+    #[test]
+    fn an_a08_update_writes_the_same_patient_and_visit_as_the_a01() {
+        let admit = "MSH|^~\\&|APP|FAC|EHR|FAC|20240305103000-0500||ADT^A01^ADT_A01|C1|P|2.5\r\
+EVN|A01|20240305103000\r\
+PID|1||123^^^HOSP&1.2.3&ISO^MR||DOE^JANE\r\
+PV1|1|I|||||||||||||||||V9^^^HOSP&1.2.3&ISO^VN\r";
+        let update = admit
+            .replace("ADT^A01^ADT_A01|C1", "ADT^A08^ADT_A01|C2")
+            .replace("EVN|A01", "EVN|A08")
+            .replace("DOE^JANE", "DOE^JANET");
+        let (first, second) = (bundle(admit), bundle(&update));
+        for resource_type in ["Patient", "Encounter"] {
+            let request = |bundle: &Value| {
+                let entry = bundle["entry"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|entry| entry["resource"]["resourceType"] == resource_type)
+                    .unwrap()
+                    .clone();
+                (entry["resource"]["id"].clone(), entry["request"].clone())
+            };
+            let (first_id, first_request) = request(&first);
+            let (second_id, second_request) = request(&second);
+            assert_eq!(first_id, second_id, "{resource_type}");
+            assert_eq!(first_request, second_request, "{resource_type}");
+            assert_eq!(first_request["method"], "PUT");
+        }
+        assert_eq!(
+            of_type(&second, "Patient")[0]["name"][0]["given"][0],
+            "JANET"
+        );
+        // A replay gives the same bytes.
+        assert_eq!(bundle(admit), first);
+    }
 }

@@ -92,6 +92,12 @@ pub fn encounter<'m>(
         if let Some(item) = ctx.item(segment, field)
             && let Some(reference) = dt::location(ctx, &item)
         {
+            if field == 3
+                && segment.name() == "PV1"
+                && (item.text(2).is_some() || item.text(3).is_some())
+            {
+                bed_status(ctx, pv1, &reference);
+            }
             locations.push(json!({"location": dt::reference(&reference), "status": status}));
         }
     }
@@ -277,6 +283,49 @@ pub fn encounter<'m>(
     })
 }
 
+/// PV1-40 (bed status, table 0116) → `operationalStatus` of the assigned room or bed (PV1-3 with
+/// a room or bed), per the table's condition; without one PV1-40 stays reported.
+fn bed_status<'m>(ctx: &mut Context<'m>, pv1: &Segment<'m>, location: &str) {
+    let Some(item) = ctx.item(pv1, 40) else {
+        return;
+    };
+    ctx.unused_components(&item, &[1, 2, 3]);
+    let Some(code) = item.text(1) else { return };
+    let coding = match ctx.vocabulary().map("BedStatus", &code) {
+        Some(m) => json!({"system": m.system, "code": m.code, "display": m.display}),
+        None => json!({"system": "http://terminology.hl7.org/CodeSystem/v2-0116", "code": code}),
+    };
+    let Some(resource) = ctx.resource_mut(location) else {
+        return;
+    };
+    // R4 order: operationalStatus follows identifier and status.
+    let mut reordered = serde_json::Map::new();
+    let mut coding = Some(coding);
+    for (key, value) in std::mem::take(resource) {
+        if !matches!(
+            key.as_str(),
+            "resourceType"
+                | "id"
+                | "meta"
+                | "text"
+                | "extension"
+                | "identifier"
+                | "status"
+                | "operationalStatus"
+        ) && let Some(coding) = coding.take()
+        {
+            reordered.insert("operationalStatus".into(), coding);
+        }
+        if key != "operationalStatus" {
+            reordered.insert(key, value);
+        }
+    }
+    if let Some(coding) = coding {
+        reordered.insert("operationalStatus".into(), coding);
+    }
+    *resource = reordered;
+}
+
 /// The Encounter status, per the order in the module documentation.
 fn status(
     ctx: &mut Context<'_>,
@@ -390,6 +439,7 @@ mod tests {
                     (7, "1234^WELBY^MARCUS"),
                     (10, "MED"),
                     (14, "7"),
+                    (40, "O"),
                     (19, "V42^^^HOSP^VN"),
                     (44, "20240305100000"),
                 ],
