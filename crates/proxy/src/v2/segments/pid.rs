@@ -80,8 +80,9 @@ pub fn patient<'m>(ctx: &mut Context<'m>, pid: &Segment<'m>) -> String {
     }
 
     let mut extensions = Vec::new();
-    if let Some(maiden) = ctx.items(pid, 6).first() {
-        // The extension is a string: the family name (XPN.1), else the whole name as written.
+    // The extension holds one string: the first name's surname (XPN-1.1), else its XPN-1; further
+    // repetitions and components are reported.
+    if let Some(maiden) = ctx.item(pid, 6).as_ref() {
         ctx.unused_components(maiden, &[1]);
         if let Some(family) = maiden.sub_text(1, 1).or_else(|| maiden.text(1)) {
             extensions.push(json!({
