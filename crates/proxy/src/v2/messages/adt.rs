@@ -5,7 +5,8 @@
 //! [{PR1 [ROL]}] [GT1] [{IN1 [IN2] [IN3] [ROL]}] [ACC] [UB1] [UB2] [PDA]` for ADT_A01 and its
 //! kin (ADT_A02…A16, A21, A38, A60 are subsets of it), and `{PID [PD1] [MRG] [PV1]}` repeated
 //! for ADT_A39 (A40–A42) and ADT_A17 (two patients swapping beds); ADT_A45 is
-//! `PID [PD1] {MRG PV1}`. So one walk serves them all: a PID opens a PATIENT group, and the
+//! `PID [PD1] {MRG PV1}`; ADT_A18/A30/A43/A44/A50 are `PID [PD1] MRG [PV1]`, and ADT_A52/A54/A61
+//! are PID, PV1 and PV2 with ROLs. So one walk serves them all: a PID opens a PATIENT group, and the
 //! segments after it, up to the next PID, belong to that patient (and PV1 opens its visit, which
 //! DG1, PR1 and OBX then point to). Segments a structure does not use are left unread and so
 //! reported, never guessed at.
@@ -277,6 +278,22 @@ MRG|20^^^HOSP&1.2.3&ISO^MR\r";
         assert_eq!(
             two["link"][0]["other"]["reference"],
             full_url_of(&bundle, twenty)
+        );
+    }
+
+    #[test]
+    fn a54_change_of_attending_maps_the_visit_role() {
+        let message = "MSH|^~\\&|APP|FAC|EHR|FAC|20240305103000-0500||ADT^A54|C1|P|2.5\r\
+EVN|A54|20240305103000\r\
+PID|1||123^^^HOSP^MR||DOE^JANE\r\
+PV1|1|I\r\
+ROL|1|UP|AT^Attending^HL70443|44^NEW^DOC\r";
+        let bundle = bundle(message);
+        let encounter = of_type(&bundle, "Encounter")[0];
+        assert_eq!(encounter["status"], "in-progress");
+        assert_eq!(
+            encounter["participant"][0]["type"][0]["coding"][0]["code"],
+            "AT"
         );
     }
 

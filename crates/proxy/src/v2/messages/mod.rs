@@ -92,6 +92,13 @@ const SUPPORTED: &[(&str, ConvertFn)] = &[
     ("ADT_A45", adt::convert),
     ("ADT_A47", adt::convert),
     ("ADT_A60", adt::convert),
+    ("ADT_A18", adt::convert),
+    ("ADT_A43", adt::convert),
+    ("ADT_A44", adt::convert),
+    ("ADT_A50", adt::convert),
+    ("ADT_A52", adt::convert),
+    ("ADT_A54", adt::convert),
+    ("ADT_A61", adt::convert),
     // MDM_T01 and MDM_T02, with the structure names written for their other triggers.
     ("MDM_T01", documents::convert_mdm_t01),
     ("MDM_T03", documents::convert_mdm_t01),
