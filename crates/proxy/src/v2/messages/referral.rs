@@ -119,4 +119,18 @@ NTE|||Lab test";
             }),
         );
     }
+
+    #[test]
+    fn without_a_patient_there_is_no_referral() {
+        let no_pid: String = REF
+            .lines()
+            .filter(|line| !line.starts_with("PID") && !line.starts_with("DG1"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let (bundle, report) = super::super::sched_common::test_support::convert(&no_pid);
+        let requests =
+            super::super::sched_common::test_support::resources(&bundle, "ServiceRequest");
+        assert!(requests.is_empty(), "{requests:#?}");
+        assert!(report.to_string().contains("no PID"), "{report}");
+    }
 }

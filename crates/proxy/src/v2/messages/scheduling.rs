@@ -155,4 +155,32 @@ AIL|1||055^Room01";
         assert!(appointment.get("start").is_none(), "{appointment:#}");
         assert!(report.to_string().contains("app-2"));
     }
+
+    #[test]
+    fn offsets_devices_and_contacts() {
+        // AIG-8 empty: AIG-9/10 (30 min) after the Appointment's start, AIG-11/12 long.
+        let message = "MSH|^~\\&|SCH|HOSP|EHR|HOSP|20210914112000+0200||SIU^S12|M4|P|2.5
+SCH|P-1|||||||||||9941339109^Smith^Adam||||||||||||Booked
+TQ1|||||||20210924093000|20210924103000
+AIG|1||5001^EVIS X12 Colonoscope^L|101^Equipment^L|||||30|min|1|h";
+        let (bundle, _) = check(
+            message,
+            "Appointment",
+            json!({
+                "start": "2021-09-24T09:30:00+02:00",
+                "participant": [
+                    {"type": [{"text": "placer contact"}], "actor": {"reference": "Practitioner"}, "status": "accepted"},
+                    {"type": [{"coding": [{"code": "101", "display": "Equipment"}]}],
+                     "actor": {"reference": "Device"}, "status": "accepted",
+                     "period": {"start": "2021-09-24T10:00:00+02:00", "end": "2021-09-24T11:00:00+02:00"}}
+                ]
+            }),
+        );
+        let device = &resources(&bundle, "Device")[0];
+        assert_eq!(device["identifier"], json!([{"value": "5001"}]));
+        assert_eq!(
+            device["deviceName"],
+            json!([{"name": "EVIS X12 Colonoscope", "type": "user-friendly-name"}])
+        );
+    }
 }
