@@ -77,7 +77,13 @@ pub fn address<'m>(ctx: &mut Context<'m>, xad: &Item<'m>) -> Option<Value> {
         ("postalCode", 5),
         ("country", 6),
     ] {
-        if let Some(text) = xad.text(n) {
+        // XAD-9 (county/parish) is coded in v2.6+ (`code&text&system`): its text, else its code.
+        let text = if n == 9 {
+            xad.sub_text(9, 2).or_else(|| xad.sub_text(9, 1))
+        } else {
+            xad.text(n)
+        };
+        if let Some(text) = text {
             address.insert(member.into(), Value::String(text.into_owned()));
         }
     }
@@ -157,6 +163,12 @@ mod tests {
                 "city": "Town",
                 "period": {"start": "2020-01-01"}
             })],
+            &[],
+        );
+        // A coded county keeps its text, not the subcomponent separators.
+        check(
+            "1 Main^^Town^^^^^^&Washtenaw",
+            &[json!({"line": ["1 Main"], "city": "Town", "district": "Washtenaw"})],
             &[],
         );
         check(
