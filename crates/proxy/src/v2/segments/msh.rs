@@ -39,7 +39,8 @@ pub fn provenance(context: &mut Context<'_>) {
         context.issue(
             IssueSeverity::Warning,
             Location::field(msh.index(), "MSH", 7),
-            "Provenance.recorded needs MSH-7 as a date-time with an offset; it is missing",
+            "Provenance.recorded needs MSH-7 as a date-time with an offset (or a site time zone); \
+             it is written as absent (data-absent-reason unknown)",
         );
     }
     let sender = [&header.sending_application, &header.sending_facility]
@@ -117,7 +118,17 @@ pub fn provenance(context: &mut Context<'_>) {
         let mut builder = ResourceBuilder::new("Provenance", &id);
         builder
             .set("target", Some(Value::Array(targets)))
-            .set("recorded", recorded.map(Value::String))
+            .set("recorded", recorded.clone().map(Value::String))
+            // `recorded` is required: when it cannot be known, say so rather than guess.
+            .set(
+                "_recorded",
+                recorded.is_none().then(|| {
+                    json!({"extension": [{
+                        "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                        "valueCode": "unknown"
+                    }]})
+                }),
+            )
             .set(
                 "policy",
                 Some(json!([format!("urn:fhirgate:mapping:{MAPPING_VERSION}")])),
