@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 
 /// fhirgate: a FHIR-native interoperability gateway.
 #[derive(Debug, Parser)]
-#[command(name = "fhirgate", version, about, long_about = None)]
+#[command(name = "fhirgate", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
