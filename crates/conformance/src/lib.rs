@@ -41,11 +41,13 @@
 pub mod compile;
 mod error;
 pub mod format;
+pub mod log;
 pub mod model;
 pub mod package;
 mod parse;
 pub mod registry;
 pub mod snapshot;
+pub mod source_map;
 pub mod terminology;
 pub mod validate;
 
