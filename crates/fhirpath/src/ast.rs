@@ -115,6 +115,11 @@ functions! {
     Extension = "extension", 1, 1;
     Resolve = "resolve", 0, 0;
     Aggregate = "aggregate", 1, 2;
+    LowBoundary = "lowBoundary", 0, 1;
+    HighBoundary = "highBoundary", 0, 1;
+    Precision = "precision", 0, 0;
+    Comparable = "comparable", 1, 1;
+    Type = "type", 0, 0;
 }
 
 /// A binary operator.

@@ -3,12 +3,13 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use fhir::r4_types::{Target, TypeKind, TypeTable};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::ast::{Ast, BinOp, TypeSpec};
+use crate::ast::{Ast, BinOp};
+use crate::navigate::navigate;
 use crate::ops::{arithmetic, compare, equals, equivalent};
-use crate::value::{Collection, Item, Node};
+use crate::types::{casts_to, is_subtype, is_type};
+use crate::value::{Collection, Item};
 use crate::{Environment, EvalError};
 
 /// Where an evaluation happens: the resources behind `%resource`, `%rootResource`, `%context`,
@@ -110,6 +111,8 @@ pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalE
             };
             Ok(vec![match item.to_system() {
                 Item::Integer(i) => Item::Integer(-i),
+                // Negating zero gives zero, not `-0`.
+                Item::Decimal(d) if d.is_zero() => Item::Decimal(d.abs()),
                 Item::Decimal(d) => Item::Decimal(-d),
                 Item::Quantity(mut q) => {
                     q.value = -q.value;
@@ -141,7 +144,7 @@ pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalE
                 }
                 Ok(value
                     .into_iter()
-                    .filter(|item| is_type(item, spec))
+                    .filter(|item| casts_to(item, spec))
                     .collect())
             }
         }
@@ -324,226 +327,4 @@ pub(crate) fn union<'a>(a: Collection<'a>, b: Collection<'a>) -> Collection<'a> 
         }
     }
     out
-}
-
-/// Pushes the children of `item` named `name` onto `out`.
-pub(crate) fn navigate<'a>(
-    item: &Item<'a>,
-    name: &str,
-    out: &mut Collection<'a>,
-) -> Result<(), EvalError> {
-    let Item::Node(node) = item else {
-        return Ok(());
-    };
-    let Some(Value::Object(map)) = node.value else {
-        // A primitive: its `id` and `extension` live in the `_name` companion.
-        if let Some(Value::Object(companion)) = node.companion {
-            let type_name = match name {
-                "extension" => Some("Extension"),
-                "id" => Some("string"),
-                _ => None,
-            };
-            if let Some(type_name) = type_name {
-                push_member(companion, name, Some(type_name), out);
-            }
-        }
-        return Ok(());
-    };
-    let table = TypeTable::r4();
-    let type_def = node.type_name.and_then(|t| table.type_def(t));
-    let Some(def) = type_def else {
-        // Unknown type: plain JSON navigation, including choice names.
-        if map.contains_key(name) || map.contains_key(&format!("_{name}")) {
-            push_member(map, name, None, out);
-        } else {
-            for (key, _) in map.iter() {
-                if let Some(suffix) = key.strip_prefix(name)
-                    && suffix.starts_with(|c: char| c.is_ascii_uppercase())
-                {
-                    let type_name = choice_type(suffix);
-                    push_member(map, key, type_name, out);
-                }
-            }
-        }
-        return Ok(());
-    };
-    if let Some(found) = def.element(name)
-        && !found.element.is_choice
-    {
-        push_member(map, name, target_type(&found.element_type.target), out);
-        return Ok(());
-    }
-    if let Some(element) = def
-        .elements
-        .iter()
-        .find(|e| e.is_choice && *e.base_name == *name)
-    {
-        for element_type in &element.types {
-            let key = format!("{name}{}", upper_first(&element_type.code));
-            if map.contains_key(&key) || map.contains_key(&format!("_{key}")) {
-                push_member(map, &key, target_type(&element_type.target), out);
-            }
-        }
-        return Ok(());
-    }
-    if let Some(found) = def.element(name) {
-        // A typed choice name such as `valueQuantity`.
-        push_member(map, name, target_type(&found.element_type.target), out);
-        return Ok(());
-    }
-    if def.kind == TypeKind::Resource && name == "resourceType" {
-        return Ok(());
-    }
-    if map.contains_key(name) {
-        push_member(map, name, None, out);
-        return Ok(());
-    }
-    // An element the type does not define: nothing (the parser cannot know the input type).
-    Ok(())
-}
-
-fn choice_type(suffix: &str) -> Option<&'static str> {
-    let table = TypeTable::r4();
-    if let Some(def) = table.type_def(suffix) {
-        return Some(static_name(&def.name));
-    }
-    let lower = lower_first(suffix);
-    fhir::r4_types::PRIMITIVE_TYPES
-        .iter()
-        .find(|p| **p == lower)
-        .copied()
-}
-
-fn static_name(name: &str) -> &'static str {
-    TypeTable::r4().type_def(name).map_or("", |def| &def.name)
-}
-
-fn target_type(target: &Target) -> Option<&'static str> {
-    match target {
-        Target::Primitive { name, .. } => fhir::r4_types::PRIMITIVE_TYPES
-            .iter()
-            .find(|p| **p == &**name)
-            .copied(),
-        Target::Xhtml => Some("xhtml"),
-        Target::Complex(name) => Some(static_name(name)),
-        Target::Resource => None,
-    }
-}
-
-/// Pushes `map[key]` (each element of an array) with its `_key` companion.
-fn push_member<'a>(
-    map: &'a Map<String, Value>,
-    key: &str,
-    type_name: Option<&'a str>,
-    out: &mut Collection<'a>,
-) {
-    let value = map.get(key);
-    let companion = map.get(&format!("_{key}"));
-    let typed = |v: &'a Value| match type_name {
-        None | Some("") => resource_type(v).or(type_name.filter(|t| !t.is_empty())),
-        some => some,
-    };
-    match (value, companion) {
-        (Some(Value::Array(values)), companion) => {
-            let companions = companion.and_then(Value::as_array);
-            for (idx, v) in values.iter().enumerate() {
-                let companion = companions.and_then(|c| c.get(idx)).filter(|c| !c.is_null());
-                if v.is_null() && companion.is_none() {
-                    continue;
-                }
-                out.push(Item::Node(Node {
-                    value: Some(v).filter(|v| !v.is_null()),
-                    companion,
-                    type_name: typed(v),
-                }));
-            }
-        }
-        (None, Some(Value::Array(companions))) => {
-            for c in companions.iter().filter(|c| !c.is_null()) {
-                out.push(Item::Node(Node {
-                    value: None,
-                    companion: Some(c),
-                    type_name,
-                }));
-            }
-        }
-        (Some(v), companion) => out.push(Item::Node(Node {
-            value: Some(v),
-            companion,
-            type_name: typed(v),
-        })),
-        (None, Some(c)) => out.push(Item::Node(Node {
-            value: None,
-            companion: Some(c),
-            type_name,
-        })),
-        (None, None) => {}
-    }
-}
-
-fn upper_first(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-        .unwrap_or_default()
-}
-
-fn lower_first(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
-        .unwrap_or_default()
-}
-
-/// The FHIR supertype of a type, when it has one.
-fn supertype(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "Age" | "Count" | "Distance" | "Duration" | "MoneyQuantity" | "SimpleQuantity" => {
-            "Quantity"
-        }
-        "DomainResource" => "Resource",
-        "Resource" | "Element" => return None,
-        "BackboneElement" => "Element",
-        _ => {
-            let def = TypeTable::r4().type_def(name)?;
-            return match def.kind {
-                TypeKind::Resource if def.element("text").is_some() => Some("DomainResource"),
-                TypeKind::Resource => Some("Resource"),
-                TypeKind::Backbone => Some("BackboneElement"),
-                TypeKind::Complex | TypeKind::Primitive => Some("Element"),
-            };
-        }
-    })
-}
-
-/// True when `name` is `type_name` or one of its supertypes.
-pub(crate) fn is_subtype(type_name: &str, name: &str) -> bool {
-    let mut current = type_name;
-    for _ in 0..8 {
-        if current == name {
-            return true;
-        }
-        match supertype(current) {
-            Some(parent) => current = parent,
-            None => return false,
-        }
-    }
-    false
-}
-
-/// `item is spec`.
-pub(crate) fn is_type(item: &Item<'_>, spec: &TypeSpec) -> bool {
-    let (namespace, type_name) = item.type_name();
-    let wanted_ns = spec.namespace.as_deref();
-    if let Some(ns) = wanted_ns
-        && ns != namespace
-    {
-        return false;
-    }
-    if namespace == "System" {
-        return *type_name == *spec.name;
-    }
-    is_subtype(&type_name, &spec.name)
 }

@@ -8,9 +8,11 @@ use serde_json::Value;
 use crate::EvalError;
 use crate::ast::{Ast, Func, TypeSpec};
 use crate::convert::convert;
-use crate::eval::{Ctx, eval, is_type, navigate, resource_type, single, to_bool, union};
+use crate::eval::{Ctx, eval, single, to_bool, union};
+use crate::navigate::{children, navigate, resolve};
 use crate::ops::equals;
 use crate::parser::compile_regex;
+use crate::types::{casts_to, is_subtype, is_type, type_of};
 use crate::value::{Collection, Item, Node};
 
 fn boolean<'a>(b: bool) -> Result<Collection<'a>, EvalError> {
@@ -181,7 +183,7 @@ pub(crate) fn call<'a>(
             if func == Func::As && input.len() > 1 {
                 return Err(EvalError::Cardinality("as() on more than one item".into()));
             }
-            Ok(input.into_iter().filter(|i| is_type(i, spec)).collect())
+            Ok(input.into_iter().filter(|i| casts_to(i, spec)).collect())
         }
         Func::Is => {
             let Some(spec) = type_arg else {
@@ -355,19 +357,22 @@ pub(crate) fn call<'a>(
             }
             keyed.sort_by(|(a, _), (b, _)| {
                 for ((ka, descending), (kb, _)) in a.iter().zip(b) {
+                    // An empty key sorts first in either direction.
                     let ordering = match (ka.first(), kb.first()) {
                         (None, None) => std::cmp::Ordering::Equal,
                         (None, Some(_)) => std::cmp::Ordering::Less,
                         (Some(_), None) => std::cmp::Ordering::Greater,
-                        (Some(x), Some(y)) => crate::ops::compare(x, y)
-                            .ok()
-                            .flatten()
-                            .unwrap_or(std::cmp::Ordering::Equal),
-                    };
-                    let ordering = if *descending {
-                        ordering.reverse()
-                    } else {
-                        ordering
+                        (Some(x), Some(y)) => {
+                            let ordering = crate::ops::compare(x, y)
+                                .ok()
+                                .flatten()
+                                .unwrap_or(std::cmp::Ordering::Equal);
+                            if *descending {
+                                ordering.reverse()
+                            } else {
+                                ordering
+                            }
+                        }
                     };
                     if ordering != std::cmp::Ordering::Equal {
                         return ordering;
@@ -466,6 +471,10 @@ pub(crate) fn call<'a>(
         | Func::Round
         | Func::Sqrt
         | Func::Truncate => crate::math::math(func, &input, args, ctx),
+        Func::LowBoundary | Func::HighBoundary | Func::Precision | Func::Comparable => {
+            crate::boundary::call(func, &input, args, ctx)
+        }
+        Func::Type => Ok(input.iter().filter_map(type_of).collect()),
         Func::Not => Ok(to_bool(&input)?
             .map(|b| Item::Boolean(!b))
             .into_iter()
@@ -496,7 +505,7 @@ pub(crate) fn call<'a>(
                 return Ok(Vec::new());
             };
             let (_, actual) = item.type_name();
-            boolean(crate::eval::is_subtype(&actual, type_name))
+            boolean(is_subtype(&actual, type_name))
         }
         Func::MemberOf => Err(EvalError::Unsupported(
             "memberOf() needs terminology".into(),
@@ -533,78 +542,4 @@ pub(crate) fn call<'a>(
             Ok(total)
         }
     }
-}
-
-/// The child nodes of an item, in document order.
-fn children<'a>(item: &Item<'a>, out: &mut Collection<'a>) -> Result<(), EvalError> {
-    let Item::Node(node) = item else {
-        return Ok(());
-    };
-    match node.value {
-        Some(Value::Object(map)) => {
-            for key in map.keys() {
-                if key == "resourceType" {
-                    continue;
-                }
-                let name = key.strip_prefix('_').unwrap_or(key);
-                if key.starts_with('_') && map.contains_key(name) {
-                    continue;
-                }
-                match navigate(item, name, out) {
-                    Ok(()) => {}
-                    Err(EvalError::UnknownElement { .. }) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        _ => {
-            navigate(item, "extension", out)?;
-        }
-    }
-    Ok(())
-}
-
-/// Resolves a reference inside the contained resources or the enclosing Bundle.
-fn resolve<'a>(item: &Item<'a>, ctx: &Ctx<'a>) -> Option<Item<'a>> {
-    let reference: Cow<'a, str> = match item.to_system() {
-        Item::String(s) => s,
-        Item::Node(Node { value: Some(v), .. }) => Cow::Borrowed(v.get("reference")?.as_str()?),
-        _ => return None,
-    };
-    if let Some(id) = reference.strip_prefix('#') {
-        let Some(Item::Node(Node {
-            value: Some(resource),
-            ..
-        })) = &ctx.resource
-        else {
-            return None;
-        };
-        let contained = resource.get("contained")?.as_array()?;
-        let found = contained
-            .iter()
-            .find(|c| c.get("id").and_then(Value::as_str) == Some(id))?;
-        return Some(Item::node(found, resource_type(found)));
-    }
-    let bundle = ctx.root_resource?;
-    for entry in bundle.get("entry")?.as_array()? {
-        let Some(resource) = entry.get("resource") else {
-            continue;
-        };
-        let full_url = entry.get("fullUrl").and_then(Value::as_str);
-        let typed_id = match (
-            resource_type(resource),
-            resource.get("id").and_then(Value::as_str),
-        ) {
-            (Some(t), Some(id)) => Some(format!("{t}/{id}")),
-            _ => None,
-        };
-        let matches = full_url == Some(&*reference)
-            || typed_id
-                .as_deref()
-                .is_some_and(|t| reference == t || reference.ends_with(&format!("/{t}")));
-        if matches {
-            return Some(Item::node(resource, resource_type(resource)));
-        }
-    }
-    None
 }

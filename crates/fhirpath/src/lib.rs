@@ -24,9 +24,13 @@
 //! assert_eq!(result, vec![fhirpath::Item::Boolean(true)]);
 //! ```
 //!
+//! Beyond N1, the FHIRPath 2.0 functions the R4 suite uses: `type()` (a [`TypeInfo`] with
+//! `namespace` and `name`), `lowBoundary()`, `highBoundary()`, `precision()`, `comparable()`,
+//! `sort()`, `encode()`/`decode()`, `escape()`/`unescape()`.
+//!
 //! Not for: terminology (`memberOf()` returns [`EvalError::Unsupported`], which the caller
-//! reports as "not checked"), profile validation (`conformsTo()` likewise), or the `type()`
-//! reflection of FHIRPath 2.0.
+//! reports as "not checked") or profile validation (`conformsTo()` likewise, beyond the base
+//! type definitions).
 //!
 //! Crates evaluated before writing this one (crates.io, 2026): `fhirpath` 0.1.0 (a 14-line
 //! placeholder); `octofhir-fhirpath` 0.5.1 (async-only API, needs rust 1.98, pulls chumsky, an
@@ -38,15 +42,18 @@
 //! None was both light to build and borrow-based, so the engine is written here.
 
 mod ast;
+mod boundary;
 mod convert;
 mod eval;
 mod functions;
 mod lexer;
 mod math;
+mod navigate;
 mod ops;
 mod parser;
 mod temporal;
 mod text;
+mod types;
 mod value;
 
 use std::collections::HashMap;
@@ -54,7 +61,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 pub use temporal::{Precision, Temporal, TemporalKind};
-pub use value::{Collection, Item, Node, Quantity};
+pub use value::{Collection, Item, Node, Quantity, TypeInfo};
 
 /// A syntax error, with the byte offset in the expression where it was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

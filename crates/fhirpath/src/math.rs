@@ -9,7 +9,12 @@ use crate::eval::{Ctx, eval, single};
 use crate::temporal::{Precision, Temporal, TemporalKind};
 use crate::value::{Collection, Item};
 
-fn integer_arg(args: &[Ast], idx: usize, ctx: &Ctx<'_>) -> Result<Option<i64>, EvalError> {
+/// An optional Integer argument.
+pub(crate) fn integer_arg(
+    args: &[Ast],
+    idx: usize,
+    ctx: &Ctx<'_>,
+) -> Result<Option<i64>, EvalError> {
     let value = match args.get(idx) {
         Some(ast) => eval(ast, ctx)?,
         None => return Ok(None),

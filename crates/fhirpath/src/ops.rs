@@ -28,6 +28,7 @@ pub(crate) fn equals(a: &Item<'_>, b: &Item<'_>) -> Option<bool> {
         }
         (Item::Quantity(x), Item::Quantity(y)) => x.compare(&y, true).map(|o| o == Ordering::Equal),
         (Item::Node(x), Item::Node(y)) => Some(node_equal(&x, &y)),
+        (Item::Type(x), Item::Type(y)) => Some(x == y),
         _ => Some(false),
     }
 }
@@ -153,27 +154,28 @@ pub(crate) fn arithmetic<'a>(
         (Item::Quantity(x), Item::Quantity(y)) => match op {
             BinOp::Add | BinOp::Sub if x.unit == y.unit => {
                 let value = if op == BinOp::Add {
-                    x.value + y.value
+                    x.value.checked_add(y.value)
                 } else {
-                    x.value - y.value
+                    x.value.checked_sub(y.value)
                 };
-                Some(Item::Quantity(Quantity {
-                    value,
-                    unit: x.unit.clone(),
-                }))
+                value.map(|value| {
+                    Item::Quantity(Quantity {
+                        value,
+                        unit: x.unit.clone(),
+                    })
+                })
             }
-            BinOp::Mul => Some(Item::Quantity(Quantity {
-                value: x.value * y.value,
-                unit: combine_units(&x.unit, &y.unit, '.'),
-            })),
-            BinOp::Div if !y.value.is_zero() => Some(Item::Quantity(Quantity {
-                value: (x.value / y.value).normalize(),
-                unit: if x.unit == y.unit {
-                    "1".to_owned()
-                } else {
-                    combine_units(&x.unit, &y.unit, '/')
-                },
-            })),
+            BinOp::Mul => multiply(x, y).map(Item::Quantity),
+            BinOp::Div if !y.value.is_zero() => x.value.checked_div(y.value).map(|value| {
+                Item::Quantity(Quantity {
+                    value: value.normalize(),
+                    unit: if x.unit == y.unit {
+                        "1".to_owned()
+                    } else {
+                        combine_units(&x.unit, &y.unit, '/')
+                    },
+                })
+            }),
             BinOp::Div => None,
             _ => return Err(mismatch()),
         },
@@ -182,7 +184,7 @@ pub(crate) fn arithmetic<'a>(
         {
             let y = as_decimal(&b).ok_or_else(mismatch)?;
             let value = if op == BinOp::Mul {
-                Some(x.value * y)
+                x.value.checked_mul(y)
             } else {
                 x.value.checked_div(y)
             };
@@ -196,6 +198,29 @@ pub(crate) fn arithmetic<'a>(
         _ => return Err(mismatch()),
     };
     Ok(result)
+}
+
+/// `x * y` on quantities: lengths become an area in `m2` (`cm * m`); other units are joined
+/// (`g.m`). `None` on overflow.
+fn multiply(x: &Quantity, y: &Quantity) -> Option<Quantity> {
+    if let (Some((fx, bx)), Some((fy, by))) = (ucum_base(&x.unit), ucum_base(&y.unit))
+        && bx == by
+        && bx == "m"
+        && let Some(value) = x
+            .value
+            .checked_mul(fx)
+            .zip(y.value.checked_mul(fy))
+            .and_then(|(a, b)| a.checked_mul(b))
+    {
+        return Some(Quantity {
+            value,
+            unit: format!("{bx}2"),
+        });
+    }
+    Some(Quantity {
+        value: x.value.checked_mul(y.value)?,
+        unit: combine_units(&x.unit, &y.unit, '.'),
+    })
 }
 
 fn combine_units(a: &str, b: &str, sep: char) -> String {

@@ -190,7 +190,8 @@ impl Parser {
             .is_some()
             || fhir::r4_types::TypeTable::is_primitive(&spec.name);
         let known = match spec.namespace.as_deref() {
-            Some("System") => system,
+            // A model type asked for in the wrong namespace is known, and matches nothing.
+            Some("System") => system || fhir,
             Some("FHIR") => fhir,
             Some(_) => false,
             None => system || fhir,

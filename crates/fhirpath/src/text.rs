@@ -37,9 +37,51 @@ pub(crate) fn transform(func: Func, text: &str, format: &str) -> Option<String> 
             let quoted = serde_json::to_string(text).ok()?;
             quoted.get(1..quoted.len() - 1).map(str::to_owned)
         }
-        (Func::Unescape, "json") => serde_json::from_str(&format!("\"{text}\"")).ok(),
+        (Func::Unescape, "json") => json_unescape(text),
         _ => None,
     }
+}
+
+/// Reads the backslash escapes of a JSON string body; other characters, quotes included, stay.
+fn json_unescape(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let escaped = match chars.next()? {
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            'u' => {
+                let mut code = hex4(&mut chars)?;
+                if (0xD800..0xDC00).contains(&code) {
+                    // A surrogate pair: `\uD83D\uDE00`.
+                    if chars.next()? != '\\' || chars.next()? != 'u' {
+                        return None;
+                    }
+                    let low = hex4(&mut chars)?;
+                    code = 0x10000 + ((code - 0xD800) << 10) + low.checked_sub(0xDC00)?;
+                }
+                char::from_u32(code)?
+            }
+            other => other,
+        };
+        out.push(escaped);
+    }
+    Some(out)
+}
+
+fn hex4(chars: &mut std::str::Chars<'_>) -> Option<u32> {
+    let mut code = 0;
+    for _ in 0..4 {
+        code = code * 16 + chars.next()?.to_digit(16)?;
+    }
+    Some(code)
 }
 
 fn base64_encode(bytes: &[u8], url: bool) -> String {

@@ -33,6 +33,15 @@ pub struct Quantity {
     pub unit: String,
 }
 
+/// A type, the result of `type()`: `System.Integer`, `FHIR.Patient`, `FHIR.boolean`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeInfo<'a> {
+    /// `System` or `FHIR`.
+    pub namespace: &'static str,
+    /// The type name within the namespace.
+    pub name: Cow<'a, str>,
+}
+
 /// One item of a collection.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item<'a> {
@@ -50,6 +59,8 @@ pub enum Item<'a> {
     Temporal(Temporal),
     /// `System.Quantity`.
     Quantity(Quantity),
+    /// A type, from `type()`; its `namespace` and `name` are navigable.
+    Type(TypeInfo<'a>),
 }
 
 impl<'a> Item<'a> {
@@ -74,6 +85,7 @@ impl<'a> Item<'a> {
             Item::Decimal(_) => ("System", Cow::Borrowed("Decimal")),
             Item::String(_) => ("System", Cow::Borrowed("String")),
             Item::Quantity(_) => ("System", Cow::Borrowed("Quantity")),
+            Item::Type(_) => ("System", Cow::Borrowed("TypeInfo")),
             Item::Temporal(t) => (
                 "System",
                 Cow::Borrowed(match t.kind {
@@ -177,6 +189,7 @@ impl<'a> Item<'a> {
                 let value = serde_json::from_str(&q.value.to_string()).unwrap_or(Value::Null);
                 serde_json::json!({"value": value, "unit": q.unit})
             }
+            Item::Type(t) => serde_json::json!({"namespace": t.namespace, "name": t.name}),
         }
     }
 }
@@ -201,6 +214,7 @@ impl fmt::Display for Item<'_> {
             Item::Decimal(d) => write!(f, "{d}"),
             Item::String(s) => f.write_str(s),
             Item::Temporal(t) => write!(f, "{t}"),
+            Item::Type(t) => write!(f, "{}.{}", t.namespace, t.name),
             Item::Quantity(q) => {
                 if calendar_unit(&q.unit).is_some() && q.unit.len() > 3 {
                     write!(f, "{} {}", q.value, q.unit)
@@ -214,6 +228,23 @@ impl fmt::Display for Item<'_> {
 
 /// A UCUM unit reduced to a factor of its base unit and the base unit's name.
 pub(crate) fn ucum_base(unit: &str) -> Option<(Decimal, &'static str)> {
+    // Areas and volumes: `cm2` is 0.0001 `m2`.
+    for (power, suffix) in [(2, '2'), (3, '3')] {
+        if let Some(base_unit) = unit.strip_suffix(suffix)
+            && let Some((factor, base)) = ucum_base(base_unit)
+        {
+            let name = match (base, power) {
+                ("m", 2) => "m2",
+                ("m", _) => "m3",
+                _ => return None,
+            };
+            let mut scaled = factor;
+            for _ in 1..power {
+                scaled = scaled.checked_mul(factor)?;
+            }
+            return Some((scaled, name));
+        }
+    }
     let time = |ms: i64| Some((Decimal::from(ms), "ms"));
     match unit {
         "ms" | "millisecond" => return time(1),

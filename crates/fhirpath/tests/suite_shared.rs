@@ -18,7 +18,7 @@ use quick_xml::events::Event;
 use serde_json::Value;
 
 /// The pass count this suite must keep (the figure reached, minus a small margin).
-const FLOOR: usize = 845;
+const FLOOR: usize = 925;
 
 #[derive(Debug, Default, Clone)]
 struct Case {
@@ -163,6 +163,11 @@ fn temporal_text(text: &str) -> Option<Temporal> {
 }
 
 fn output_matches(kind: &str, expected: &str, item: &Item<'_>) -> bool {
+    // Outputs without a type (the boundary groups) are typed by their text.
+    let kind = match kind {
+        "" if expected.starts_with('@') => "dateTime",
+        other => other,
+    };
     let system = item.to_system();
     let actual = system.to_string();
     match kind {
