@@ -3,12 +3,34 @@
 //! Every constraint expression of every loaded StructureDefinition is parsed once into a
 //! [`fhirpath::Expression`]. One that does not parse is kept with its error, so that where it
 //! applies the validator reports "invariant not checked" instead of skipping it.
+//!
+//! [`check`] evaluates each constraint of an element with the value as the focus
+//! (`%context`), the resource as `%resource` and the enclosing Bundle as `%rootResource`:
+//! - the result is read as the Java validator reads it: a single boolean is that boolean,
+//!   an empty result is false, any other non-empty result is true;
+//! - false: `invariant-failed`, an error or a warning as the constraint says, with the
+//!   message "Constraint failed: key: 'human'";
+//! - an evaluation error (such as `memberOf()`, which needs a terminology server), or an
+//!   expression that did not compile: `invariant-not-checked`, a warning naming the key and
+//!   the reason;
+//! - a constraint with no FHIRPath expression (a few R4 ones have only XPath):
+//!   `invariant-not-checked`, information.
+//!
+//! Nothing is skipped: [`SKIPPED`] is empty. `htmlChecks()` (txt-1, txt-2) is true in the
+//! `fhirpath` crate, so the XHTML rules are not checked here; the walk owns narrative checks.
 
 use std::collections::HashMap;
 
-use fhirpath::Expression;
+use fhirpath::{Environment, Expression, Item, Scope};
+use serde_json::Value;
 
+use super::super::{Cx, Issue, IssueSeverity, IssueType};
 use crate::Registry;
+use crate::model::{Element, Severity};
+
+/// Invariant keys that are not evaluated, with the reason. Empty: every invariant is
+/// evaluated (an entry here must say why the rule cannot matter).
+pub const SKIPPED: [(&str, &str); 0] = [];
 
 /// Every invariant expression of the loaded profiles, compiled.
 #[derive(Debug, Default)]
@@ -55,6 +77,115 @@ impl InvariantCache {
             .collect();
         failures.sort_unstable();
         failures
+    }
+}
+
+/// Evaluates the invariants of `element` on `value` (of FHIR type `type_code`, at
+/// `expression`); for the root element `value` is the resource itself.
+pub fn check(
+    cx: Cx<'_>,
+    element: &Element,
+    value: &Value,
+    type_code: &str,
+    expression: &str,
+    issues: &mut Vec<Issue>,
+) {
+    if element.constraints.is_empty() {
+        return;
+    }
+    let env = Environment::default();
+    for constraint in &element.constraints {
+        if SKIPPED.iter().any(|(key, _)| *key == constraint.key) {
+            continue;
+        }
+        let Some(text) = constraint.expression.as_deref() else {
+            issues.push(Issue::new(
+                IssueSeverity::Information,
+                IssueType::NotSupported,
+                "invariant-not-checked",
+                expression,
+                format!(
+                    "Constraint not checked: {}: '{}' (it has no FHIRPath expression)",
+                    constraint.key, constraint.human
+                ),
+            ));
+            continue;
+        };
+        // An element that did not come from the registry (a test, a run-time profile) gets its
+        // expression compiled here.
+        let parsed;
+        let compiled = match cx.invariants.get(text) {
+            Some(compiled) => compiled.as_ref(),
+            None => {
+                parsed = Expression::parse(text).map_err(|error| error.to_string());
+                parsed.as_ref()
+            }
+        };
+        let expr = match compiled {
+            Ok(expr) => expr,
+            Err(error) => {
+                issues.push(not_checked(
+                    &constraint.key,
+                    &constraint.human,
+                    expression,
+                    error,
+                ));
+                continue;
+            }
+        };
+        let scope = Scope {
+            resource: cx.resource,
+            root_resource: cx.bundle,
+            context: Some((value, Some(type_code))),
+        };
+        match expr.evaluate_in(scope, &env) {
+            Ok(result) if is_true(&result) => {}
+            Ok(_) => {
+                let severity = match constraint.severity {
+                    Severity::Error => IssueSeverity::Error,
+                    Severity::Warning => IssueSeverity::Warning,
+                };
+                issues.push(Issue::new(
+                    severity,
+                    IssueType::Invariant,
+                    "invariant-failed",
+                    expression,
+                    format!(
+                        "Constraint failed: {}: '{}'",
+                        constraint.key, constraint.human
+                    ),
+                ));
+            }
+            Err(error) => issues.push(not_checked(
+                &constraint.key,
+                &constraint.human,
+                expression,
+                &error.to_string(),
+            )),
+        }
+    }
+}
+
+fn not_checked(key: &str, human: &str, expression: &str, why: &str) -> Issue {
+    Issue::new(
+        IssueSeverity::Warning,
+        IssueType::NotSupported,
+        "invariant-not-checked",
+        expression,
+        format!("Constraint not checked: {key}: '{human}' ({why})"),
+    )
+}
+
+/// The Java validator's reading of a result: one boolean is itself, empty is false, anything
+/// else is true.
+fn is_true(result: &[Item<'_>]) -> bool {
+    match result {
+        [] => false,
+        [single] => match single.to_system() {
+            Item::Boolean(b) => b,
+            _ => true,
+        },
+        _ => true,
     }
 }
 

@@ -6,4 +6,7 @@
 //! - [`reference`]: a Reference against its `targetProfile`s, and resolution in a Bundle;
 //! - [`bundle`]: rules across a Bundle's entries.
 
+pub mod binding;
+pub mod bundle;
 pub mod invariant;
+pub mod reference;

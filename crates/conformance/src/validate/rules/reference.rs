@@ -1,0 +1,353 @@
+//! References: the target's type against the element's `targetProfile`s, and resolution of
+//! the reference inside the resource (`#contained`) and the enclosing Bundle.
+//!
+//! The allowed target types are the types of the element's `Reference` target profiles
+//! (`us-core-patient` → `Patient`); `Resource`, or no target profile, allows any. The
+//! target's type comes from, in order: the resolved target (contained or Bundle entry), the
+//! reference url (`Type/id`, `Type/id/_history/v`, `http://server/base/Type/id`,
+//! `Type?search` in a transaction), or nothing (a `urn:uuid:` outside a Bundle, a url whose
+//! path names no resource type). The `type` element must be an allowed type and agree with
+//! the url.
+//!
+//! Resolution, following the Bundle rules of R4 (§ 2.36.4.1) as the Java validator applies
+//! them:
+//! - `#id`: a contained resource of [`Cx::resource`] (for a contained resource the walk
+//!   passes the container); `#` alone is the container. Not found is an error.
+//! - inside a Bundle, `urn:uuid:`/`urn:oid:` and absolute urls match an entry's `fullUrl`;
+//!   a relative `Type/id` matches `base/Type/id` where `base` is the root of the referring
+//!   entry's RESTful `fullUrl`. An unresolved urn is a warning (as in Java: it may be
+//!   resolved by the receiver); an unresolved relative reference in a `document` or
+//!   `message` Bundle is an error; more than one match is an error.
+//!
+//! A resolved target is checked shallowly: its `resourceType` must be an allowed type. It is
+//! not validated against non-base target profiles (that would validate each target once
+//! per reference; the walk validates every entry against its own declared profiles).
+
+use serde_json::Value;
+
+use super::super::{Cx, Issue, IssueSeverity, IssueType};
+use crate::model::{Element, StructureKind};
+
+/// What a reference string says about its target.
+#[derive(Debug, PartialEq, Eq)]
+enum Target<'a> {
+    /// `#id` (`#` alone: the container).
+    Contained(&'a str),
+    /// `urn:uuid:…` or `urn:oid:…`.
+    Urn,
+    /// An absolute url, with the resource type and id when its path ends in `Type/id`.
+    Absolute(Option<(&'a str, &'a str)>),
+    /// `Type/id` or `Type/id/_history/v`.
+    Relative(&'a str, &'a str),
+    /// `Type?params` (a conditional reference in a transaction).
+    Conditional(&'a str),
+    /// Anything else.
+    Invalid,
+}
+
+fn is_resource_type(cx: Cx<'_>, name: &str) -> bool {
+    cx.registry
+        .base_type(name)
+        .is_some_and(|def| def.kind == StructureKind::Resource)
+}
+
+/// The `Type/id` at the end of a path (before an optional `/_history/v`).
+fn type_and_id<'a>(cx: Cx<'_>, path: &'a str) -> Option<(&'a str, &'a str)> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let end = match segments.iter().rposition(|s| *s == "_history") {
+        Some(history) if history + 2 == segments.len() => history,
+        _ => segments.len(),
+    };
+    let id = *segments.get(end.checked_sub(1)?)?;
+    let resource_type = *segments.get(end.checked_sub(2)?)?;
+    (is_resource_type(cx, resource_type) && !id.is_empty()).then_some((resource_type, id))
+}
+
+fn parse<'a>(cx: Cx<'_>, reference: &'a str) -> Target<'a> {
+    if let Some(id) = reference.strip_prefix('#') {
+        return Target::Contained(id);
+    }
+    if reference.starts_with("urn:uuid:") || reference.starts_with("urn:oid:") {
+        return Target::Urn;
+    }
+    if reference.contains("://") {
+        let path = reference.split(['?', '#']).next().unwrap_or(reference);
+        return Target::Absolute(type_and_id(cx, path));
+    }
+    if let Some((resource_type, _)) = reference.split_once('?') {
+        return if is_resource_type(cx, resource_type) {
+            Target::Conditional(resource_type)
+        } else {
+            Target::Invalid
+        };
+    }
+    match type_and_id(cx, reference) {
+        Some((resource_type, id))
+            if reference.split('/').count() == 2 || reference.contains("/_history/") =>
+        {
+            Target::Relative(resource_type, id)
+        }
+        _ => Target::Invalid,
+    }
+}
+
+/// The resource types allowed as targets, or `None` for any.
+fn allowed_types(cx: Cx<'_>, element: &Element) -> Option<Vec<String>> {
+    let mut allowed = Vec::new();
+    for type_ref in element.types.iter().filter(|t| t.code == "Reference") {
+        if type_ref.target_profiles.is_empty() {
+            return None;
+        }
+        for profile in &type_ref.target_profiles {
+            let type_name = match cx.registry.structure(profile) {
+                Some(def) => def.type_name.clone(),
+                None => match profile.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
+                    Some(name) => name.split('|').next().unwrap_or(name).to_owned(),
+                    // A target profile we do not have: its type is unknown, so allow any.
+                    None => return None,
+                },
+            };
+            if type_name == "Resource" || type_name == "DomainResource" {
+                return None;
+            }
+            if !allowed.contains(&type_name) {
+                allowed.push(type_name);
+            }
+        }
+    }
+    if allowed.is_empty() {
+        None
+    } else {
+        Some(allowed)
+    }
+}
+
+/// Checks the Reference `value` (at `expression`) against `element`'s target profiles, and
+/// resolves it in the resource and the enclosing Bundle.
+pub fn check(
+    cx: Cx<'_>,
+    element: &Element,
+    value: &Value,
+    expression: &str,
+    issues: &mut Vec<Issue>,
+) {
+    let allowed = allowed_types(cx, element);
+    let declared_type = value.get("type").and_then(Value::as_str);
+    if let (Some(declared), Some(allowed)) = (declared_type, &allowed)
+        && !allowed.iter().any(|t| t == declared)
+    {
+        issues.push(Issue::new(
+            IssueSeverity::Error,
+            IssueType::Structure,
+            "reference-type-not-allowed",
+            expression,
+            format!(
+                "The type '{declared}' is not a valid Target for this element (must be one of [{}])",
+                allowed.join(", ")
+            ),
+        ));
+    }
+    let Some(reference) = value.get("reference").and_then(Value::as_str) else {
+        return;
+    };
+    let target = parse(cx, reference);
+    let mut implied: Option<&str> = match target {
+        Target::Relative(resource_type, _) | Target::Conditional(resource_type) => {
+            Some(resource_type)
+        }
+        Target::Absolute(Some((resource_type, _))) => Some(resource_type),
+        _ => None,
+    };
+    let mut resolved_type: Option<&str> = None;
+    match target {
+        Target::Invalid => {
+            issues.push(Issue::new(
+                IssueSeverity::Error,
+                IssueType::Invalid,
+                "reference-format",
+                expression,
+                format!(
+                    "Relative URLs must be of the format [ResourceName]/[id]. Encountered {reference}"
+                ),
+            ));
+            return;
+        }
+        Target::Contained(id) => match resolve_contained(cx.resource, id) {
+            Some(found) => resolved_type = found.get("resourceType").and_then(Value::as_str),
+            None => {
+                issues.push(Issue::new(
+                    IssueSeverity::Error,
+                    IssueType::Structure,
+                    "reference-unresolved",
+                    expression,
+                    format!("Unable to resolve resource with reference '{reference}'"),
+                ));
+                return;
+            }
+        },
+        _ => {
+            if let Some(bundle) = cx.bundle {
+                resolved_type =
+                    resolve_in_bundle(cx, bundle, reference, &target, expression, issues);
+            }
+        }
+    }
+    if resolved_type.is_some() {
+        implied = resolved_type;
+    }
+    if let (Some(declared), Some(implied)) = (declared_type, implied)
+        && declared != implied
+    {
+        issues.push(Issue::new(
+            IssueSeverity::Error,
+            IssueType::Structure,
+            "reference-type-mismatch",
+            expression,
+            format!(
+                "The type '{declared}' in the reference does not match the type '{implied}' of the target ({reference})"
+            ),
+        ));
+    }
+    if let (Some(implied), Some(allowed)) = (implied, &allowed)
+        && !allowed.iter().any(|t| t == implied)
+    {
+        let message = if resolved_type.is_some() {
+            format!(
+                "Invalid Resource target type. Found {implied}, but expected one of ({})",
+                allowed.join(", ")
+            )
+        } else {
+            format!(
+                "The type '{implied}' implied by the reference URL {reference} is not a valid Target for this element (must be one of [{}])",
+                allowed.join(", ")
+            )
+        };
+        issues.push(Issue::new(
+            IssueSeverity::Error,
+            IssueType::Structure,
+            "reference-target-type",
+            expression,
+            message,
+        ));
+    }
+}
+
+fn resolve_contained<'a>(resource: &'a Value, id: &str) -> Option<&'a Value> {
+    if id.is_empty() {
+        return Some(resource);
+    }
+    resource
+        .get("contained")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|contained| contained.get("id").and_then(Value::as_str) == Some(id))
+}
+
+/// The root of a RESTful fullUrl (`http://server/base/` for `http://server/base/Type/id`).
+fn restful_base<'a>(cx: Cx<'_>, full_url: &'a str) -> Option<&'a str> {
+    if !full_url.contains("://") {
+        return None;
+    }
+    let (resource_type, id) = type_and_id(cx, full_url)?;
+    let suffix_at = full_url.find(&format!("/{resource_type}/{id}"))?;
+    full_url.get(..=suffix_at)
+}
+
+/// Resolves a reference among the Bundle's entries; returns the target's resourceType.
+fn resolve_in_bundle<'b>(
+    cx: Cx<'b>,
+    bundle: &'b Value,
+    reference: &str,
+    target: &Target<'_>,
+    expression: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<&'b str> {
+    let entries = bundle.get("entry").and_then(Value::as_array)?;
+    let full_url = |entry: &'b Value| entry.get("fullUrl").and_then(Value::as_str);
+    let wanted: String = match target {
+        Target::Urn | Target::Absolute(_) => reference.to_owned(),
+        Target::Relative(..) => {
+            let referrer = entries.iter().find(|entry| {
+                entry
+                    .get("resource")
+                    .is_some_and(|r| std::ptr::eq(r, cx.resource))
+            });
+            let referrer = referrer?;
+            let Some(referrer_url) = full_url(referrer) else {
+                let bundle_type = bundle.get("type").and_then(Value::as_str);
+                if !matches!(bundle_type, Some("transaction" | "batch")) {
+                    issues.push(Issue::new(
+                        IssueSeverity::Error,
+                        IssueType::Required,
+                        "reference-relative-no-fullurl",
+                        expression,
+                        "Relative Reference appears inside Bundle whose entry is missing a fullUrl",
+                    ));
+                }
+                return None;
+            };
+            match restful_base(cx, referrer_url) {
+                Some(base) => format!("{base}{reference}"),
+                // A urn fullUrl: relative references mean the server's base, not the Bundle.
+                None => reference.to_owned(),
+            }
+        }
+        _ => return None,
+    };
+    let matches: Vec<&Value> = entries
+        .iter()
+        .filter(|entry| full_url(entry).is_some_and(|url| same_url(url, &wanted)))
+        .filter_map(|entry| entry.get("resource"))
+        .collect();
+    match matches.as_slice() {
+        [one] => one.get("resourceType").and_then(Value::as_str),
+        [] => {
+            let bundle_type = bundle.get("type").and_then(Value::as_str);
+            match target {
+                Target::Urn => issues.push(Issue::new(
+                    IssueSeverity::Warning,
+                    IssueType::Required,
+                    "reference-urn-unresolved",
+                    expression,
+                    format!("URN reference is not locally contained within the bundle {reference}"),
+                )),
+                Target::Relative(..) | Target::Absolute(_)
+                    if matches!(bundle_type, Some("document" | "message")) =>
+                {
+                    issues.push(Issue::new(
+                        IssueSeverity::Error,
+                        IssueType::Invalid,
+                        "reference-unresolved",
+                        expression,
+                        format!("Can't find '{reference}' in the bundle"),
+                    ));
+                }
+                _ => {}
+            }
+            None
+        }
+        more => {
+            issues.push(Issue::new(
+                IssueSeverity::Error,
+                IssueType::Invalid,
+                "reference-ambiguous",
+                expression,
+                format!(
+                    "Found {} matches for '{reference}' in the bundle",
+                    more.len()
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// fullUrl equality, ignoring a `/_history/v` suffix on either side.
+fn same_url(full_url: &str, wanted: &str) -> bool {
+    let unversioned = |url: &str| {
+        url.split_once("/_history/")
+            .map_or(url, |(url, _)| url)
+            .to_owned()
+    };
+    full_url == wanted || unversioned(full_url) == unversioned(wanted)
+}
