@@ -35,6 +35,10 @@ enum Command {
     Journal(cli::journal::JournalArgs),
     /// Compile FHIR packages into profiles/ and list the loaded profiles.
     Profiles(cli::profiles::ProfilesArgs),
+    /// Validate FHIR R4 resources (JSON, XML, NDJSON, Bundles) against base R4 and profiles.
+    Validate(cli::validate::ValidateArgs),
+    /// Query the conformance log.
+    Conformance(cli::conformance::ConformanceArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +50,8 @@ fn main() -> ExitCode {
         Command::Format(args) => cli::format::run(&args),
         Command::Journal(args) => cli::journal::run(&args),
         Command::Profiles(args) => cli::profiles::run(&args),
+        Command::Validate(args) => cli::validate::run(&args),
+        Command::Conformance(args) => cli::conformance::run(&args),
     };
     match result {
         Ok(code) => code,
