@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use crate::ast::{Ast, BinOp};
-use crate::navigate::navigate;
+use crate::navigate::member;
 use crate::ops::{arithmetic, compare, equals, equivalent};
 use crate::types::{casts_to, is_subtype, is_type};
 use crate::value::{Collection, Item};
@@ -53,24 +53,13 @@ pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalE
                     return Ok(ctx.this.clone());
                 }
             }
-            let mut out = Vec::new();
-            for item in &ctx.this {
-                navigate(item, name, &mut out)?;
-            }
-            Ok(out)
+            member(&ctx.this, name, ctx.env.strict)
         }
         Ast::This => Ok(ctx.this.clone()),
         Ast::Index => Ok(ctx.index.map(Item::Integer).into_iter().collect()),
         Ast::Total => Ok(ctx.total.clone().unwrap_or_default()),
         Ast::Constant(name) => constant(name, ctx),
-        Ast::Member(target, name) => {
-            let input = eval(target, ctx)?;
-            let mut out = Vec::new();
-            for item in &input {
-                navigate(item, name, &mut out)?;
-            }
-            Ok(out)
-        }
+        Ast::Member(target, name) => member(&eval(target, ctx)?, name, ctx.env.strict),
         Ast::Call {
             target,
             func,

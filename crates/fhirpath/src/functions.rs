@@ -516,7 +516,7 @@ pub(crate) fn call<'a>(
             };
             let mut extensions = Vec::new();
             for item in &input {
-                navigate(item, "extension", &mut extensions)?;
+                navigate(item, "extension", &mut extensions, false)?;
             }
             Ok(extensions
                 .into_iter()

@@ -43,6 +43,7 @@
 
 mod ast;
 mod boundary;
+mod check;
 mod convert;
 mod eval;
 mod functions;
@@ -91,6 +92,11 @@ pub enum EvalError {
         /// The element name asked for.
         element: String,
     },
+    /// In strict mode ([`Environment::set_strict`]), an expression that cannot be right for the
+    /// model: a choice element named with its type, a member the type named by `as`/`ofType`
+    /// lacks, an order-dependent function on an unordered collection.
+    #[error("semantic error: {0}")]
+    Semantic(String),
     /// `%name` is neither built in nor in the [`Environment`].
     #[error("unknown variable %{0}")]
     UnknownVariable(String),
@@ -106,9 +112,18 @@ pub enum EvalError {
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     variables: HashMap<String, Vec<Value>>,
+    strict: bool,
 }
 
 impl Environment {
+    /// Strict semantic checking (off by default): a path step that names no element of a
+    /// node's FHIR type is [`EvalError::UnknownElement`] instead of empty, and the checks of
+    /// [`EvalError::Semantic`] apply. Nodes of unknown type (such as JSON given through
+    /// [`Environment::set`]) and `children()`/`descendants()` stay lenient.
+    pub fn set_strict(&mut self, strict: bool) {
+        self.strict = strict;
+    }
+
     /// Sets `%name` to a collection of JSON values (a JSON string becomes a String).
     pub fn set(&mut self, name: impl Into<String>, values: Vec<Value>) {
         self.variables.insert(name.into(), values);
@@ -133,6 +148,8 @@ pub struct Scope<'a> {
 pub struct Expression {
     text: String,
     ast: ast::Ast,
+    /// Semantic issues found at parse time, reported in strict mode.
+    issues: Vec<String>,
 }
 
 impl Expression {
@@ -142,6 +159,7 @@ impl Expression {
         let ast = parser::Parser::new(tokens).parse_all()?;
         Ok(Expression {
             text: text.to_owned(),
+            issues: check::semantic_issues(&ast),
             ast,
         })
     }
@@ -173,6 +191,11 @@ impl Expression {
         scope: Scope<'a>,
         env: &'a Environment,
     ) -> Result<Collection<'a>, EvalError> {
+        if env.strict
+            && let Some(issue) = self.issues.first()
+        {
+            return Err(EvalError::Semantic(issue.clone()));
+        }
         let resource = Item::node(scope.resource, eval::resource_type(scope.resource));
         let context = match scope.context {
             Some((value, type_name)) => Item::node(value, type_name),

@@ -11,12 +11,53 @@ use crate::eval::{Ctx, resource_type};
 use crate::types::base_type;
 use crate::value::{Collection, Item, Node};
 
-/// Pushes the children of `item` named `name` onto `out`.
+/// The longest key built on the stack; longer ones (none in R4) fall back to a `String`.
+const KEY_CAPACITY: usize = 80;
+
+/// Joins `parts` into a key (`_given`, `valueQuantity`) in `buffer`, so that a lookup does not
+/// allocate.
+fn joined<'b>(buffer: &'b mut [u8; KEY_CAPACITY], parts: &[&str]) -> Cow<'b, str> {
+    let mut len = 0;
+    for part in parts {
+        let end = len + part.len();
+        match buffer.get_mut(len..end) {
+            Some(slot) => slot.copy_from_slice(part.as_bytes()),
+            None => return Cow::Owned(parts.concat()),
+        }
+        len = end;
+    }
+    match buffer.get(..len).map(std::str::from_utf8) {
+        Some(Ok(key)) => Cow::Borrowed(key),
+        _ => Cow::Owned(parts.concat()),
+    }
+}
+
+/// The value of `_key`, the companion of a primitive `key`.
+fn companion_of<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    let mut buffer = [0; KEY_CAPACITY];
+    map.get(&*joined(&mut buffer, &["_", key]))
+}
+
+/// `name` with the type code of a choice appended: `value` and `dateTime` give `valueDateTime`.
+fn choice_key<'b>(buffer: &'b mut [u8; KEY_CAPACITY], name: &str, code: &str) -> Cow<'b, str> {
+    let mut first = [0; 4];
+    let mut chars = code.chars();
+    let upper: &str = match chars.next() {
+        Some(c) => c.to_ascii_uppercase().encode_utf8(&mut first),
+        None => "",
+    };
+    joined(buffer, &[name, upper, chars.as_str()])
+}
+
+/// Pushes the children of `item` named `name` onto `out`; `Ok(false)` when the node's known
+/// type does not define `name`. With `strict`, a choice element named with its type
+/// (`valueQuantity`) is an error.
 pub(crate) fn navigate<'a>(
     item: &Item<'a>,
     name: &str,
     out: &mut Collection<'a>,
-) -> Result<(), EvalError> {
+    strict: bool,
+) -> Result<bool, EvalError> {
     let node = match item {
         Item::Node(node) => node,
         Item::Type(info) => {
@@ -26,48 +67,52 @@ pub(crate) fn navigate<'a>(
                 "baseType" => base_type(info).map(Cow::Owned),
                 _ => None,
             };
+            let known = text.is_some();
             out.extend(text.map(Item::String));
-            return Ok(());
+            return Ok(known);
         }
-        _ => return Ok(()),
+        _ => return Ok(true),
     };
     let Some(Value::Object(map)) = node.value else {
         // A primitive: its `id` and `extension` live in the `_name` companion.
+        let type_name = match name {
+            "extension" => "Extension",
+            "id" => "string",
+            _ => return Ok(node.type_name.is_none()),
+        };
         if let Some(Value::Object(companion)) = node.companion {
-            let type_name = match name {
-                "extension" => Some("Extension"),
-                "id" => Some("string"),
-                _ => None,
-            };
-            if let Some(type_name) = type_name {
-                push_member(companion, name, Some(type_name), out);
-            }
+            push_member(companion, name, Some(type_name), out);
         }
-        return Ok(());
+        return Ok(true);
     };
     let table = TypeTable::r4();
     let type_def = node.type_name.and_then(|t| table.type_def(t));
     let Some(def) = type_def else {
         // Unknown type: plain JSON navigation, including choice names.
-        if map.contains_key(name) || map.contains_key(&format!("_{name}")) {
+        if map.contains_key(name) || companion_of(map, name).is_some() {
             push_member(map, name, None, out);
         } else {
-            for (key, _) in map.iter() {
+            for key in map.keys() {
                 if let Some(suffix) = key.strip_prefix(name)
                     && suffix.starts_with(|c: char| c.is_ascii_uppercase())
                 {
-                    let type_name = choice_type(suffix);
-                    push_member(map, key, type_name, out);
+                    push_member(map, key, choice_type(suffix), out);
                 }
             }
         }
-        return Ok(());
+        return Ok(true);
     };
-    if let Some(found) = def.element(name)
-        && !found.element.is_choice
-    {
-        push_member(map, name, target_type(&found.element_type.target), out);
-        return Ok(());
+    if let Some(found) = def.element(name) {
+        if !found.element.is_choice {
+            push_member(map, name, target_type(&found.element_type.target), out);
+            return Ok(true);
+        }
+        if strict && *found.element.base_name != *name {
+            return Err(EvalError::Semantic(format!(
+                "{}.{name}: a choice element is named `{}`, its type chosen with ofType()",
+                def.name, found.element.base_name
+            )));
+        }
     }
     if let Some(element) = def
         .elements
@@ -75,27 +120,55 @@ pub(crate) fn navigate<'a>(
         .find(|e| e.is_choice && *e.base_name == *name)
     {
         for element_type in &element.types {
-            let key = format!("{name}{}", upper_first(&element_type.code));
-            if map.contains_key(&key) || map.contains_key(&format!("_{key}")) {
+            let mut buffer = [0; KEY_CAPACITY];
+            let key = choice_key(&mut buffer, name, &element_type.code);
+            if map.contains_key(&*key) || companion_of(map, &key).is_some() {
                 push_member(map, &key, target_type(&element_type.target), out);
             }
         }
-        return Ok(());
+        return Ok(true);
     }
     if let Some(found) = def.element(name) {
-        // A typed choice name such as `valueQuantity`.
+        // A choice named with its type, such as `valueQuantity`.
         push_member(map, name, target_type(&found.element_type.target), out);
-        return Ok(());
+        return Ok(true);
     }
     if def.kind == TypeKind::Resource && name == "resourceType" {
-        return Ok(());
+        return Ok(true);
     }
     if map.contains_key(name) {
         push_member(map, name, None, out);
-        return Ok(());
+        return Ok(true);
     }
-    // An element the type does not define: nothing (the parser cannot know the input type).
-    Ok(())
+    // An element the type does not define.
+    Ok(false)
+}
+
+/// `name` on every item of `input`. With `strict`, a name that no item's known type defines
+/// is [`EvalError::UnknownElement`]; a mixed collection (`descendants().linkId`) needs only
+/// one type that has it.
+pub(crate) fn member<'a>(
+    input: &[Item<'a>],
+    name: &str,
+    strict: bool,
+) -> Result<Collection<'a>, EvalError> {
+    let mut out = Vec::new();
+    let mut known = false;
+    let mut unknown_in: Option<&Item<'a>> = None;
+    for item in input {
+        if navigate(item, name, &mut out, strict)? {
+            known = true;
+        } else if unknown_in.is_none() {
+            unknown_in = Some(item);
+        }
+    }
+    match unknown_in {
+        Some(item) if strict && !known => Err(EvalError::UnknownElement {
+            type_name: item.type_name().1.into_owned(),
+            element: name.to_owned(),
+        }),
+        _ => Ok(out),
+    }
 }
 
 fn choice_type(suffix: &str) -> Option<&'static str> {
@@ -103,10 +176,13 @@ fn choice_type(suffix: &str) -> Option<&'static str> {
     if let Some(def) = table.type_def(suffix) {
         return Some(static_name(&def.name));
     }
-    let lower = lower_first(suffix);
+    // A primitive: `DateTime` is `dateTime`.
+    let mut chars = suffix.chars();
+    let first = chars.next()?.to_ascii_lowercase();
+    let rest = chars.as_str();
     fhir::r4_types::PRIMITIVE_TYPES
         .iter()
-        .find(|p| **p == lower)
+        .find(|p| p.strip_prefix(first) == Some(rest))
         .copied()
 }
 
@@ -134,7 +210,7 @@ fn push_member<'a>(
     out: &mut Collection<'a>,
 ) {
     let value = map.get(key);
-    let companion = map.get(&format!("_{key}"));
+    let companion = companion_of(map, key);
     let typed = |v: &'a Value| match type_name {
         None | Some("") => resource_type(v).or(type_name.filter(|t| !t.is_empty())),
         some => some,
@@ -177,22 +253,6 @@ fn push_member<'a>(
     }
 }
 
-fn upper_first(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-        .unwrap_or_default()
-}
-
-fn lower_first(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
-        .unwrap_or_default()
-}
-
 /// The child nodes of an item, in document order.
 pub(crate) fn children<'a>(item: &Item<'a>, out: &mut Collection<'a>) -> Result<(), EvalError> {
     let Item::Node(node) = item else {
@@ -208,15 +268,11 @@ pub(crate) fn children<'a>(item: &Item<'a>, out: &mut Collection<'a>) -> Result<
                 if key.starts_with('_') && map.contains_key(name) {
                     continue;
                 }
-                match navigate(item, name, out) {
-                    Ok(()) => {}
-                    Err(EvalError::UnknownElement { .. }) => {}
-                    Err(e) => return Err(e),
-                }
+                navigate(item, name, out, false)?;
             }
         }
         _ => {
-            navigate(item, "extension", out)?;
+            navigate(item, "extension", out, false)?;
         }
     }
     Ok(())
@@ -265,4 +321,41 @@ pub(crate) fn resolve<'a>(item: &Item<'a>, ctx: &Ctx<'a>) -> Option<Item<'a>> {
         }
     }
     None
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::{Environment, EvalError, Expression};
+
+    #[test]
+    fn strict_and_lenient_paths() {
+        let patient = serde_json::json!({
+            "resourceType": "Patient",
+            "name": [{"given": ["Ann"]}],
+            "contact": [{"name": {"family": "Lee"}}]
+        });
+        // (expression, items when lenient, strict outcome: Ok(items) or Err(()))
+        let cases: [(&str, usize, Result<usize, ()>); 6] = [
+            ("name.given", 1, Ok(1)),
+            ("name.given1", 0, Err(())),
+            ("Encounter.name", 0, Err(())),
+            ("descendants().family", 1, Ok(1)),
+            ("descendants().given", 1, Ok(1)),
+            ("name.given.foo", 0, Err(())),
+        ];
+        for (text, lenient, strict) in cases {
+            let expression = Expression::parse(text).unwrap();
+            let mut env = Environment::default();
+            let found = expression.evaluate(&patient, &env).map(|r| r.len());
+            assert_eq!(found, Ok(lenient), "{text}");
+            env.set_strict(true);
+            let found = expression.evaluate(&patient, &env);
+            match (found, strict) {
+                (Ok(items), Ok(n)) => assert_eq!(items.len(), n, "{text}"),
+                (Err(EvalError::UnknownElement { .. }), Err(())) => {}
+                (other, _) => panic!("{text}: {other:?}"),
+            }
+        }
+    }
 }
