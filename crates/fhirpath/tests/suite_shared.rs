@@ -310,6 +310,11 @@ fn write_report(
     )
     .unwrap();
     writeln!(out, "**Passed: {passed}/{total} ({rate:.1}%)**\n").unwrap();
+    writeln!(
+        out,
+        "Run in strict mode (`Environment::set_strict(true)`), which the `invalid=\"semantic\"` cases need; the default, lenient mode answers those with an empty collection.\n"
+    )
+    .unwrap();
     writeln!(out, "{}", include_str!("../REPORT-candidates.md")).unwrap();
     writeln!(
         out,
