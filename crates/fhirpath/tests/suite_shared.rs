@@ -325,6 +325,9 @@ fn write_report(
         writeln!(out, "| {group} | {ok} | {n} |").unwrap();
     }
     writeln!(out, "\n## Failures\n").unwrap();
+    if failures.is_empty() {
+        writeln!(out, "None.").unwrap();
+    }
     for failure in failures {
         writeln!(out, "- {}", failure.replace('|', "\\|")).unwrap();
     }
