@@ -157,15 +157,62 @@ fn invariants_of_the_committed_profiles() {
 }
 
 #[test]
-fn dom_6_is_a_warning_on_the_root() {
-    let patient = json!({"resourceType": "Patient", "active": true});
+fn best_practice_dom_6_is_skipped_and_dom_2_is_not() {
+    let patient = json!({
+        "resourceType": "Patient",
+        "contained": [{"resourceType": "Patient", "id": "a", "contained": [{"resourceType": "Patient", "id": "b"}]}]
+    });
     let got = run(&format!("{R4}Patient"), "Patient", &patient, "", "Patient");
     assert_issues(
-        "dom-6",
+        "dom-6 skipped, dom-2 and dom-3 fail",
         &got,
         &[
-            "warning invariant-failed @Patient: Constraint failed: dom-6: 'A resource should have narrative for robust management'",
+            "error invariant-failed @Patient: Constraint failed: dom-2: 'If the resource is contained in another resource, it SHALL NOT contain nested Resources'",
+            "error invariant-failed @Patient: dom-3",
         ],
+    );
+}
+
+#[test]
+fn corrected_expressions() {
+    // bdl-8 on an entry without fullUrl, ref-1 on a Reference without reference: true.
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [{"request": {"method": "POST", "url": "Patient"}}, {"fullUrl": "http://x.org/Patient/1/_history/2", "resource": {"resourceType": "Patient", "id": "1"}}]});
+    let def = format!("{R4}Bundle");
+    assert_issues(
+        "bdl-8, no fullUrl",
+        &run(&def, "Bundle.entry", &bundle, "/entry/0", "BackboneElement"),
+        &[],
+    );
+    assert_issues(
+        "bdl-8, versioned fullUrl",
+        &run(&def, "Bundle.entry", &bundle, "/entry/1", "BackboneElement"),
+        &["error invariant-failed @Bundle.entry: bdl-8"],
+    );
+    let observation = json!({
+        "resourceType": "Observation",
+        "contained": [{"resourceType": "Patient", "id": "p"}],
+        "subject": {"identifier": {"value": "1"}},
+        "performer": [{"reference": "#p"}, {"reference": "#q"}, {"reference": "Practitioner/1"}]
+    });
+    let def = format!("{R4}Reference");
+    for (pointer, expect) in [
+        ("/subject", vec![]),
+        ("/performer/0", vec![]),
+        (
+            "/performer/1",
+            vec!["error invariant-failed @Reference: ref-1"],
+        ),
+        ("/performer/2", vec![]),
+    ] {
+        assert_issues(
+            pointer,
+            &run(&def, "Reference", &observation, pointer, "Reference"),
+            &expect,
+        );
+    }
+    assert_eq!(
+        invariant::corrected("name.matches('x')"),
+        "name.matches('x')"
     );
 }
 

@@ -16,11 +16,23 @@
 //! - a constraint with no FHIRPath expression (a few R4 ones have only XPath):
 //!   `invariant-not-checked`, information.
 //!
-//! Nothing is skipped: [`SKIPPED`] is empty. `htmlChecks()` (txt-1, txt-2) is true in the
-//! `fhirpath` crate, so the XHTML rules are not checked here; the walk owns narrative checks.
+//! Two lists, each entry with its reason, change what is evaluated:
+//! - [`SKIPPED`]: the best-practice invariants of R4 (`dom-6`, `con-3`, marked with the
+//!   `elementdefinition-bestpractice` extension), which the Java validator does not report by
+//!   default; nothing else is skipped.
+//! - [`CORRECTIONS`] (and [`corrected`]): published R4 expressions that are wrong as written
+//!   under FHIRPath's rules, mostly because they are empty, not true, when the element they
+//!   test is absent (`bdl-8` on an entry without `fullUrl`, `ref-1` on a Reference without
+//!   `reference`). The corrected text is compiled in its place, so the rule keeps its meaning
+//!   without false failures. The Java validator makes the same kind of corrections.
+//!
+//! `htmlChecks()` (txt-1, txt-2) is true in the `fhirpath` crate, so the XHTML rules are not
+//! checked here; the walk owns narrative checks.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
+use fhir::r4_types::TypeTable;
 use fhirpath::{Environment, Expression, Item, Scope};
 use serde_json::Value;
 
@@ -28,9 +40,78 @@ use super::super::{Cx, Issue, IssueSeverity, IssueType};
 use crate::Registry;
 use crate::model::{Element, Severity};
 
-/// Invariant keys that are not evaluated, with the reason. Empty: every invariant is
-/// evaluated (an entry here must say why the rule cannot matter).
-pub const SKIPPED: [(&str, &str); 0] = [];
+/// Invariant keys that are not evaluated, with the reason.
+pub const SKIPPED: [(&str, &str); 2] = [
+    (
+        "dom-6",
+        "best practice (a resource should have narrative); not reported by default by the Java validator",
+    ),
+    (
+        "con-3",
+        "best practice (clinicalStatus for a problem-list item); not reported by default by the Java validator",
+    ),
+];
+
+/// Published invariant expressions that are wrong as written, with the text evaluated
+/// instead: `(key, published, corrected, why)`.
+pub const CORRECTIONS: [(&str, &str, &str, &str); 6] = [
+    (
+        "bdl-8",
+        "fullUrl.contains('/_history/').not()",
+        "fullUrl.empty() or fullUrl.contains('/_history/').not()",
+        "empty, not true, for an entry without fullUrl",
+    ),
+    (
+        "ref-1",
+        "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))",
+        "reference.empty() or reference = '#' or reference.startsWith('#').not() or (reference.substring(1) in %resource.contained.id)",
+        "empty for a Reference without reference; `#` alone is the container; the contained resources are those of %resource (the container), while %rootResource is the Bundle here",
+    ),
+    (
+        "*-0",
+        "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')",
+        "name.empty() or name.matchesFull('[A-Z]([A-Za-z0-9_]){0,254}')",
+        "empty without a name; the pattern is meant for the whole name",
+    ),
+    (
+        "ras-2",
+        "probability is decimal implies (probability as decimal) <= 100",
+        "probability.empty() or (probability is decimal).not() or (probability as decimal) <= 100",
+        "empty, not true, without a probability",
+    ),
+    (
+        "que-12",
+        "enableWhen.count() > 2 implies enableBehavior.exists()",
+        "enableWhen.count() > 1 implies enableBehavior.exists()",
+        "the rule is for two or more enableWhen (as its text says)",
+    ),
+    (
+        "pd-1",
+        "telecom or endpoint",
+        "telecom.exists() or endpoint.exists()",
+        "`or` of collections is a cardinality error when either repeats",
+    ),
+];
+
+/// The expression to evaluate for a published one: its [`CORRECTIONS`] entry; otherwise,
+/// `descendants().as(T)` becomes `descendants().ofType(T)` (dom-3: `as()` on a collection
+/// is an error in FHIRPath, and a filter is meant), and the path regexes of eld-19/eld-20
+/// match the whole path (`matchesFull`).
+pub fn corrected(text: &str) -> Cow<'_, str> {
+    if let Some((_, _, fixed, _)) = CORRECTIONS
+        .iter()
+        .find(|(_, published, _, _)| *published == text)
+    {
+        return Cow::Borrowed(fixed);
+    }
+    if text.contains("descendants().as(") {
+        return Cow::Owned(text.replace("descendants().as(", "descendants().ofType("));
+    }
+    if let Some(rest) = text.strip_prefix("path.matches(") {
+        return Cow::Owned(format!("path.matchesFull({rest}"));
+    }
+    Cow::Borrowed(text)
+}
 
 /// Every invariant expression of the loaded profiles, compiled.
 #[derive(Debug, Default)]
@@ -49,7 +130,7 @@ impl InvariantCache {
                         continue;
                     };
                     compiled.entry(text.clone()).or_insert_with(|| {
-                        Expression::parse(text).map_err(|error| error.to_string())
+                        Expression::parse(&corrected(text)).map_err(|error| error.to_string())
                     });
                 }
             }
@@ -94,6 +175,7 @@ pub fn check(
         return;
     }
     let env = Environment::default();
+    let focus_type = focus_type(element, type_code);
     for constraint in &element.constraints {
         if SKIPPED.iter().any(|(key, _)| *key == constraint.key) {
             continue;
@@ -117,7 +199,7 @@ pub fn check(
         let compiled = match cx.invariants.get(text) {
             Some(compiled) => compiled.as_ref(),
             None => {
-                parsed = Expression::parse(text).map_err(|error| error.to_string());
+                parsed = Expression::parse(&corrected(text)).map_err(|error| error.to_string());
                 parsed.as_ref()
             }
         };
@@ -136,7 +218,7 @@ pub fn check(
         let scope = Scope {
             resource: cx.resource,
             root_resource: cx.bundle,
-            context: Some((value, Some(type_code))),
+            context: Some((value, Some(focus_type))),
         };
         match expr.evaluate_in(scope, &env) {
             Ok(result) if is_true(&result) => {}
@@ -163,6 +245,28 @@ pub fn check(
                 &error.to_string(),
             )),
         }
+    }
+}
+
+/// The type name the FHIRPath engine knows the focus by: a backbone element by its path
+/// (`Patient.contact`, or the `contentReference` target for `Questionnaire.item.item`), a
+/// FHIRPath system type by its FHIR counterpart.
+fn focus_type<'e>(element: &'e Element, type_code: &'e str) -> &'e str {
+    match type_code {
+        "BackboneElement" | "Element" => {
+            let path = element
+                .content_reference
+                .as_deref()
+                .and_then(|reference| reference.split_once('#'))
+                .map_or(element.path.as_str(), |(_, path)| path);
+            if TypeTable::r4().type_def(path).is_some() {
+                path
+            } else {
+                type_code
+            }
+        }
+        "http://hl7.org/fhirpath/System.String" => "string",
+        _ => type_code,
     }
 }
 
