@@ -1,7 +1,7 @@
 //! Every invariant of the base definitions evaluated on the R4 example resources (from
 //! `../shared/fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz`). The examples are meant to be
 //! valid, so a failed or unevaluable invariant is most often a fault of ours; the test keeps
-//! their rate low and prints the keys.
+//! their number low and prints the keys.
 //!
 //! Elements are found by evaluating each element's path as FHIRPath on the resource (the
 //! walk does this properly; this test only needs the values).
@@ -20,6 +20,19 @@ use conformance::validate::rules::invariant;
 use conformance::validate::{Cx, IssueSeverity, Validator};
 use fhirpath::{Environment, Expression, Item};
 use serde_json::Value;
+
+/// Definitional resources, left out: they are large (most of the run time) and a gateway
+/// validates clinical and administrative data.
+const DEFINITIONS: [&str; 8] = [
+    "StructureDefinition",
+    "ValueSet",
+    "CodeSystem",
+    "SearchParameter",
+    "CapabilityStatement",
+    "OperationDefinition",
+    "ConceptMap",
+    "ImplementationGuide",
+];
 
 fn examples() -> Option<Vec<Value>> {
     let path = concat!(
@@ -41,7 +54,10 @@ fn examples() -> Option<Vec<Value>> {
         let mut text = String::new();
         entry.read_to_string(&mut text).unwrap();
         if let Ok(value) = serde_json::from_str::<Value>(&text)
-            && value.get("resourceType").is_some()
+            && value
+                .get("resourceType")
+                .and_then(Value::as_str)
+                .is_some_and(|t| !DEFINITIONS.contains(&t))
         {
             resources.push(value);
         }
@@ -154,9 +170,9 @@ fn invariants_on_the_r4_examples_shared() {
             examples_by_key.get(key).map_or("", String::as_str)
         );
     }
-    assert!(resources.len() > 2000, "examples read: {}", resources.len());
-    // Some examples really are invalid (sdf-4 on the abstract-ish core definitions, bdl-7 in
-    // Bundle/dataelements); the name-pattern warnings (spd-0, vsd-0…) are true findings too.
+    assert!(resources.len() > 1500, "examples read: {}", resources.len());
+    // Some examples really are invalid (bdl-7 in Bundle/dataelements); the name-pattern
+    // warnings (pdf-0, tst-0…) are true findings too.
     assert!(failed <= 10, "failed errors: {failed} of {evaluations}");
     assert!(
         not_checked <= 10,
