@@ -116,6 +116,31 @@ impl fmt::Display for Decimal {
 /// [`ResourceBuilder::set`] applies it to every value it is given, so hand-built values follow
 /// the same rules as the typed builders.
 pub fn prune_empty(value: Value) -> Option<Value> {
+    // Builders mostly produce clean values: check without rebuilding first.
+    if is_clean(&value) {
+        return Some(value);
+    }
+    prune_dirty(value)
+}
+
+/// True when pruning would change nothing: no null, blank string, empty array or object, and
+/// no primitive array with a `_` companion (those need aligning).
+fn is_clean(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::String(text) => !text.trim().is_empty(),
+        Value::Array(items) => !items.is_empty() && items.iter().all(is_clean),
+        Value::Object(members) => {
+            !members.is_empty()
+                && members
+                    .iter()
+                    .all(|(name, member)| !name.starts_with('_') && is_clean(member))
+        }
+        Value::Bool(_) | Value::Number(_) => true,
+    }
+}
+
+fn prune_dirty(value: Value) -> Option<Value> {
     match value {
         Value::Null => None,
         Value::String(text) => (!text.trim().is_empty()).then_some(Value::String(text)),

@@ -13,6 +13,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc: conversion builds many small JSON values, and the system allocator spent about a
+/// third of the conversion's instructions (measured with callgrind on the corpus: 607 M → 440 M).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// fhirgate: a FHIR-native interoperability gateway.
 #[derive(Debug, Parser)]
 #[command(name = "fhirgate", version)]

@@ -23,6 +23,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
+
+/// The allocator of the `fhirgate` binary, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use proxy::site_config::SiteConfig;
 use proxy::v2::Converter;
 

@@ -480,25 +480,31 @@ impl<'m> Context<'m> {
                 resource,
             ) {
                 let types = fhir::r4_types::TypeTable::r4();
-                let element_of = |name: &str| {
-                    types
-                        .element(resource_type, name)
-                        .map(|found| found.element.name.clone())
-                };
                 for (name, value) in new {
-                    // A choice element (`value[x]`) holds one type: a second mention that
-                    // brings another type does not add it next to the first.
-                    let taken = element_of(&name).is_some_and(|element| {
-                        old.keys()
-                            .any(|existing| element_of(existing).as_ref() == Some(&element))
-                    });
                     match old.get(&name) {
-                        None if !taken => {
-                            old.insert(name, value);
-                        }
                         Some(kept) if *kept == value => {}
-                        _ if name != "id" => conflicts.push(name),
-                        _ => {}
+                        Some(_) if name == "id" => {}
+                        Some(_) => conflicts.push(name),
+                        None => {
+                            // A choice element (`value[x]`) holds one type: a second mention
+                            // that brings another type does not add it next to the first.
+                            let choice = types
+                                .element(resource_type, &name)
+                                .filter(|found| found.element.is_choice)
+                                .map(|found| found.element.name.clone());
+                            let taken = choice.is_some_and(|element| {
+                                old.keys().any(|existing| {
+                                    types
+                                        .element(resource_type, existing)
+                                        .is_some_and(|found| found.element.name == element)
+                                })
+                            });
+                            if taken {
+                                conflicts.push(name);
+                            } else {
+                                old.insert(name, value);
+                            }
+                        }
                     }
                 }
             }
@@ -549,9 +555,10 @@ impl<'m> Context<'m> {
     /// The resource behind a reference returned by [`Context::add`], to amend it.
     pub fn resource_mut(&mut self, reference: &str) -> Option<&mut serde_json::Map<String, Value>> {
         let (resource_type, id) = reference.split_once('/')?;
+        let id = Uuid::parse_str(id).ok()?;
         self.resources
             .iter_mut()
-            .find(|pending| pending.resource_type == resource_type && pending.id.to_string() == id)
+            .find(|pending| pending.id == id && pending.resource_type == resource_type)
             .and_then(|pending| pending.resource.as_object_mut())
     }
 
