@@ -105,6 +105,7 @@ fn issue_json(issue: &Issue) -> Value {
 pub struct Validator {
     registry: Arc<Registry>,
     invariants: Arc<InvariantCache>,
+    walk: Arc<walk::WalkCache>,
 }
 
 /// What a rule needs to know while checking one element.
@@ -125,9 +126,11 @@ impl Validator {
     /// A validator over `registry`; compiles every invariant of every loaded profile once.
     pub fn new(registry: Arc<Registry>) -> Validator {
         let invariants = Arc::new(InvariantCache::compile(&registry));
+        let walk = Arc::new(walk::WalkCache::build(&registry));
         Validator {
             registry,
             invariants,
+            walk,
         }
     }
 
@@ -141,6 +144,11 @@ impl Validator {
         &self.invariants
     }
 
+    /// What the structural walk precomputed (snapshot trees, regexes, fixed values).
+    pub fn walk_cache(&self) -> &walk::WalkCache {
+        &self.walk
+    }
+
     /// Validates `resource` against its base definition, its declared `meta.profile`s and
     /// `options.profiles`. A Bundle's entries are validated too, each in the Bundle's context.
     pub fn validate(&self, resource: &Value, options: &ValidateOptions) -> Outcome {
@@ -150,6 +158,6 @@ impl Validator {
             resource,
             bundle: None,
         };
-        walk::validate_resource(cx, resource, &options.profiles)
+        walk::validate_resource(cx, &self.walk, resource, &options.profiles)
     }
 }

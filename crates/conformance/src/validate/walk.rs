@@ -1,12 +1,55 @@
 //! The structural walk of a resource against the profiles that apply to it.
+//!
+//! Each applicable profile is walked over the whole resource: the base definition of its
+//! type first, then the declared `meta.profile`s and the requested profiles (a profile's
+//! snapshot holds the base's elements, so each walk is complete on its own). The issues of
+//! all walks are merged, identical ones once.
+//!
+//! A walk matches JSON members to snapshot elements by path (choice members such as
+//! `valueQuantity` by their type suffix), checks the JSON shape, cardinality, primitive
+//! formats, fixed/pattern values, slicing and extensions, and descends: into the element's
+//! children in the snapshot, else into the definition of its type (a type profile, or the base
+//! definition of the datatype), into `contentReference` targets, and into nested resources
+//! (`contained`, `Bundle.entry.resource`, `Parameters.parameter.resource`), which are
+//! validated against their own definitions.
+//!
+//! Performance: the snapshot trees, regexes and fixed values are precomputed once
+//! ([`WalkCache`]); the location of a value is a stack of borrowed segments, rendered to a
+//! string only when an issue is reported.
 
-use serde_json::Value;
+mod extension;
+mod fixed;
+mod index;
+mod nested;
+mod path;
+mod primitive;
+mod shape;
+mod slicing;
+
+use serde_json::{Map, Value};
+
+pub use index::{Index, PrimitiveInfo, WalkCache};
+use path::{Path, Seg};
+use shape::group_count;
+pub(crate) use shape::json_kind;
 
 use super::{Cx, Issue, IssueSeverity, IssueType, Outcome};
+use crate::model::{Derivation, Element, StructureDef, StructureKind};
+
+/// How deep nested resources (contained, Bundle entries, Parameters) may go.
+const MAX_NESTING: u32 = 16;
+
+/// The stand-in for a primitive that has only its `_name` companion.
+static NULL: Value = Value::Null;
 
 /// Validates `resource` against its base definition, its declared `meta.profile`s and
 /// `requested` profiles.
-pub fn validate_resource(cx: Cx<'_>, resource: &Value, requested: &[String]) -> Outcome {
+pub fn validate_resource(
+    cx: Cx<'_>,
+    cache: &WalkCache,
+    resource: &Value,
+    requested: &[String],
+) -> Outcome {
     let mut outcome = Outcome::default();
     let Some(resource_type) = resource.get("resourceType").and_then(Value::as_str) else {
         outcome.issues.push(Issue::new(
@@ -28,27 +71,476 @@ pub fn validate_resource(cx: Cx<'_>, resource: &Value, requested: &[String]) -> 
         ));
         return outcome;
     };
-    outcome.profiles_checked.push(base.canonical());
-    let declared = resource
-        .pointer("/meta/profile")
-        .and_then(Value::as_array)
+    let mut walker = Walker::new(cx, cache, base);
+    walker.path.push(Seg::Name(resource_type));
+    walker.resource_type = resource_type;
+    walker.resource_start = 1;
+    for structure in walker.profiles(base, resource, requested) {
+        outcome.profiles_checked.push(structure.canonical());
+        walker.walk_root(structure, resource);
+    }
+    outcome.issues = dedup(walker.issues);
+    outcome
+}
+
+/// Keeps the first of identical issues (several profiles report the same problem).
+fn dedup(issues: Vec<Issue>) -> Vec<Issue> {
+    let mut seen = std::collections::HashSet::new();
+    issues
         .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_owned);
-    for canonical in declared.chain(requested.iter().cloned()) {
-        match cx.registry.structure(&canonical) {
-            Some(profile) => outcome.profiles_checked.push(profile.canonical()),
-            None => outcome.issues.push(Issue::new(
-                IssueSeverity::Warning,
-                IssueType::NotFound,
-                "profile-unknown",
-                resource_type,
-                format!(
-                    "profile {canonical} is not loaded, so the resource was not checked against it"
-                ),
-            )),
+        .filter(|issue| {
+            seen.insert((
+                issue.severity,
+                issue.message_id,
+                issue.expression.clone(),
+                issue.message.clone(),
+            ))
+        })
+        .collect()
+}
+
+/// An element of a snapshot, with the structure and tree it belongs to.
+#[derive(Clone, Copy)]
+pub(crate) struct Def<'a> {
+    sd: &'a StructureDef,
+    ix: &'a Index,
+    el: usize,
+}
+
+impl<'a> Def<'a> {
+    fn element(self) -> Option<&'a Element> {
+        self.sd.elements.get(self.el)
+    }
+
+    fn children(self) -> &'a [u32] {
+        self.ix.children(self.el)
+    }
+
+    fn slices(self) -> &'a [u32] {
+        self.ix.slices(self.el)
+    }
+
+    fn at(self, el: u32) -> Def<'a> {
+        Def {
+            el: el as usize,
+            ..self
         }
     }
-    outcome
+
+    /// The child whose JSON member name is `key`, with the type a choice suffix selects.
+    fn child(self, key: &str) -> Option<(Def<'a>, Option<&'a str>)> {
+        let mut choice = None;
+        for &c in self.children() {
+            let Some(element) = self.sd.elements.get(c as usize) else {
+                continue;
+            };
+            let name = element.name();
+            if name == key {
+                return Some((self.at(c), None));
+            }
+            if choice.is_none()
+                && let Some(prefix) = name.strip_suffix("[x]")
+                && let Some(suffix) = key.strip_prefix(prefix)
+                && let Some(t) = element
+                    .types
+                    .iter()
+                    .find(|t| type_suffix_is(&t.code, suffix))
+            {
+                choice = Some((self.at(c), Some(t.code.as_str())));
+            }
+        }
+        choice
+    }
+}
+
+/// True when the member suffix `Quantity`/`String` names type `Quantity`/`string`.
+pub(crate) fn type_suffix_is(code: &str, suffix: &str) -> bool {
+    let (mut a, mut b) = (code.chars(), suffix.chars());
+    match (a.next(), b.next()) {
+        (Some(x), Some(y)) => x.to_ascii_uppercase() == y && a.as_str() == b.as_str(),
+        _ => false,
+    }
+}
+
+/// True for FHIR primitive types and FHIRPath system types.
+pub(crate) fn is_primitive(type_code: &str) -> bool {
+    type_code.starts_with("http://hl7.org/fhirpath/System.")
+        || type_code
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase())
+}
+
+/// The state of one validation: the issues so far and where the walk is.
+pub(crate) struct Walker<'a> {
+    cx: Cx<'a>,
+    cache: &'a WalkCache,
+    path: Path<'a>,
+    issues: Vec<Issue>,
+    /// The profile being walked, named in cardinality and slicing messages.
+    profile: &'a StructureDef,
+    /// The path length where the current resource's own elements start.
+    resource_start: usize,
+    /// The current resource's type.
+    resource_type: &'a str,
+    /// The type of the object whose members are being walked, and the url when it is an
+    /// extension (for extension context checks).
+    holder: (&'a str, Option<&'a str>),
+    nesting: u32,
+}
+
+impl<'a> Walker<'a> {
+    fn new(cx: Cx<'a>, cache: &'a WalkCache, profile: &'a StructureDef) -> Walker<'a> {
+        Walker {
+            cx,
+            cache,
+            path: Path::default(),
+            issues: Vec::new(),
+            profile,
+            resource_start: 0,
+            resource_type: "",
+            holder: ("", None),
+            nesting: 0,
+        }
+    }
+
+    /// A walker for a sub-check (slicing by profile), at the same place.
+    fn probe(&self) -> Walker<'a> {
+        let mut walker = Walker::new(self.cx, self.cache, self.profile);
+        walker.resource_type = self.resource_type;
+        walker.nesting = self.nesting;
+        walker
+    }
+
+    fn def(&self, sd: &'a StructureDef, el: usize) -> Option<Def<'a>> {
+        self.cache.index(sd).map(|ix| Def { sd, ix, el })
+    }
+
+    /// Records an issue at the current location.
+    fn issue(
+        &mut self,
+        severity: IssueSeverity,
+        code: IssueType,
+        message_id: &'static str,
+        message: String,
+    ) {
+        let expression = self.path.render();
+        self.issues
+            .push(Issue::new(severity, code, message_id, expression, message));
+    }
+
+    fn error(&mut self, code: IssueType, message_id: &'static str, message: String) {
+        self.issue(IssueSeverity::Error, code, message_id, message);
+    }
+
+    /// ` (from url|version)`, as the Java validator ends cardinality and slicing messages.
+    fn from(structure: &StructureDef) -> String {
+        format!(" (from {})", structure.canonical())
+    }
+
+    /// Walks `resource` against the root of `structure`.
+    fn walk_root(&mut self, structure: &'a StructureDef, resource: &'a Value) {
+        let Some(def) = self.def(structure, 0) else {
+            self.issue(
+                IssueSeverity::Error,
+                IssueType::Processing,
+                "structure-not-indexed",
+                format!("{} was not prepared for validation", structure.url),
+            );
+            return;
+        };
+        let previous = std::mem::replace(&mut self.profile, structure);
+        let resource_type = resource.get("resourceType").and_then(Value::as_str);
+        let abstract_base = structure.is_abstract && structure.kind == StructureKind::Resource;
+        if structure.kind == StructureKind::Resource
+            && !abstract_base
+            && resource_type != Some(structure.type_name.as_str())
+        {
+            self.error(
+                IssueType::Structure,
+                "resource-type-mismatch",
+                format!(
+                    "The resource type is {}, but the profile {} is for {}",
+                    resource_type.unwrap_or("missing"),
+                    structure.url,
+                    structure.type_name
+                ),
+            );
+        } else {
+            match resource.as_object() {
+                Some(object) => {
+                    let holder = std::mem::replace(&mut self.holder, (self.resource_type, None));
+                    self.walk_object(def, object, true);
+                    self.holder = holder;
+                }
+                None => self.error(
+                    IssueType::Structure,
+                    "structure-not-object",
+                    "A resource must be a JSON object".into(),
+                ),
+            }
+        }
+        self.profile = previous;
+    }
+
+    /// Walks the members of `object` against the children of `def`.
+    fn walk_object(&mut self, def: Def<'a>, object: &'a Map<String, Value>, is_resource: bool) {
+        if object.is_empty() {
+            self.error(
+                IssueType::Structure,
+                "structure-empty-object",
+                "Object must have some content".into(),
+            );
+            return;
+        }
+        let mut members: Vec<(u32, &'a str, &'a Value, Option<&'a str>)> =
+            Vec::with_capacity(object.len());
+        for (key, value) in object {
+            if is_resource && key == "resourceType" {
+                continue;
+            }
+            let name = key.strip_prefix('_').unwrap_or(key);
+            match def.child(name) {
+                Some((child, choice))
+                    if name.len() == key.len() || is_primitive_child(child, choice) =>
+                {
+                    members.push((child.el as u32, key, value, choice));
+                }
+                _ => self.error(
+                    IssueType::Structure,
+                    "structure-unknown",
+                    format!("Unrecognized property '{key}'"),
+                ),
+            }
+        }
+        members.sort_by_key(|m| m.0);
+        let mut start = 0;
+        for &c in def.children() {
+            let end = start
+                + members
+                    .get(start..)
+                    .map_or(0, |rest| rest.iter().take_while(|m| m.0 == c).count());
+            let group = members.get(start..end).unwrap_or(&[]);
+            start = end;
+            self.walk_group(def.at(c), group);
+        }
+    }
+
+    /// Walks the members matched to one child element: cardinality, then each value.
+    fn walk_group(&mut self, child: Def<'a>, group: &[(u32, &'a str, &'a Value, Option<&'a str>)]) {
+        let Some(element) = child.element() else {
+            return;
+        };
+        let count = group_count(group);
+        if count < element.min as usize {
+            let message = format!(
+                "{}: minimum required = {}, but only found {count}{}",
+                element.path,
+                element.min,
+                Self::from(child.sd)
+            );
+            self.error(IssueType::Required, "cardinality-min", message);
+        }
+        let choices = group.iter().filter(|m| !m.1.starts_with('_')).count();
+        if !element.max.allows(count) && choices < 2 {
+            let message = format!(
+                "{}: max allowed = {}, but found {count}{}",
+                element.path,
+                element.max,
+                Self::from(child.sd)
+            );
+            self.error(IssueType::Structure, "cardinality-max", message);
+        }
+        if group.is_empty() {
+            slicing::check_absent(self, child);
+            return;
+        }
+        let values: Vec<_> = group.iter().filter(|m| !m.1.starts_with('_')).collect();
+        if values.len() > 1 {
+            let message = format!(
+                "{}: only one of {} may be present",
+                element.path,
+                values.iter().map(|m| m.1).collect::<Vec<_>>().join(", ")
+            );
+            self.error(IssueType::Structure, "structure-choice-multiple", message);
+        }
+        for &&(_, key, value, choice) in &values {
+            let companion = group
+                .iter()
+                .find(|m| m.1.strip_prefix('_') == Some(key))
+                .map(|m| m.2);
+            self.walk_member(child, key, value, choice, companion);
+        }
+        if values.is_empty() {
+            for &(_, key, companion, choice) in group {
+                let Some(name) = key.strip_prefix('_') else {
+                    continue;
+                };
+                self.walk_member(child, name, &NULL, choice, Some(companion));
+            }
+        }
+    }
+
+    /// Walks one member (a value or an array of values) of element `child`.
+    fn walk_member(
+        &mut self,
+        child: Def<'a>,
+        key: &'a str,
+        value: &'a Value,
+        choice: Option<&'a str>,
+        companion: Option<&'a Value>,
+    ) {
+        let Some(element) = child.element() else {
+            return;
+        };
+        let resource_id = child.sd.kind == StructureKind::Resource
+            && element.path.strip_suffix(".id") == Some(child.sd.type_name.as_str());
+        let type_code = choice
+            .or_else(|| element.types.first().map(|t| t.code.as_str()))
+            .map(|t| if resource_id { "id" } else { t })
+            .unwrap_or("BackboneElement");
+        let seg = match choice {
+            Some(t) => Seg::Choice(element.name().strip_suffix("[x]").unwrap_or(key), t),
+            None => Seg::Name(key),
+        };
+        let mut items: Vec<&'a Value> = match (value, companion) {
+            (Value::Array(items), _) => items.iter().collect(),
+            (Value::Null, Some(Value::Array(c))) => c.iter().map(|_| &NULL).collect(),
+            (v, _) => vec![v],
+        };
+        if let Some(Value::Array(c)) = companion {
+            while items.len() < c.len() {
+                items.push(&NULL);
+            }
+        }
+        let is_array = value.is_array() || companion.is_some_and(Value::is_array);
+        let slices = slicing::assign(self, child, seg, &items, type_code, is_array);
+        self.path.push(seg);
+        if child.sd.derivation == Some(Derivation::Specialization) {
+            self.check_shape(element, value, companion);
+        }
+        for (i, item) in items.iter().enumerate() {
+            if is_array {
+                self.path.push(Seg::Index(i));
+            }
+            let companion_item = match companion {
+                Some(Value::Array(c)) => c.get(i),
+                Some(c) if !is_array => Some(c),
+                _ => None,
+            };
+            let def = match slices.get(i).copied().flatten() {
+                Some(slice) => child.at(slice),
+                None => child,
+            };
+            match (item, companion_item) {
+                (Value::Null, Some(c)) if !c.is_null() => {}
+                (Value::Null, _) => self.error(
+                    IssueType::Structure,
+                    "structure-null",
+                    "A null value is only allowed in an array of primitives with a matching extension".into(),
+                ),
+                _ => self.walk_value(def, item, type_code),
+            }
+            if let Some(c) = companion_item.filter(|c| !c.is_null()) {
+                self.walk_companion(type_code, c);
+            }
+            if is_array {
+                self.path.pop();
+            }
+        }
+        self.path.pop();
+    }
+
+    /// Walks one value of element `def` whose type is `type_code`.
+    fn walk_value(&mut self, def: Def<'a>, value: &'a Value, type_code: &'a str) {
+        let Some(element) = def.element() else { return };
+        if is_primitive(type_code) {
+            primitive::check(self, element, value, type_code);
+            fixed::check(self, element, value);
+            return;
+        }
+        let Some(object) = value.as_object() else {
+            let message = format!(
+                "The property must be a JSON Object, not {}",
+                json_kind(value)
+            );
+            self.error(IssueType::Structure, "structure-not-object", message);
+            return;
+        };
+        if self.is_resource_type(type_code) && def.el != 0 {
+            self.walk_nested(def, value);
+            return;
+        }
+        fixed::check(self, element, value);
+        let mut body = self.body(def, type_code);
+        let mut url = None;
+        if type_code == "Extension" {
+            url = object.get("url").and_then(Value::as_str);
+            if let Some(found) = extension::check(self, def, object)
+                && def.children().is_empty()
+            {
+                body = self.def(found, 0);
+            }
+        }
+        match body {
+            Some(body) => {
+                let holder = std::mem::replace(&mut self.holder, (type_code, url));
+                self.walk_object(body, object, false);
+                self.holder = holder;
+            }
+            None => self.issue(
+                IssueSeverity::Warning,
+                IssueType::NotSupported,
+                "type-unknown",
+                format!("The type {type_code} is not loaded, so its content was not checked"),
+            ),
+        }
+    }
+
+    /// The definition of a complex value's members: the element's children, its
+    /// `contentReference` target, its type profile, or the base definition of its type.
+    fn body(&self, def: Def<'a>, type_code: &str) -> Option<Def<'a>> {
+        let element = def.element()?;
+        if let Some(reference) = &element.content_reference {
+            let id = reference
+                .rsplit_once('#')
+                .map_or(reference.as_str(), |(_, id)| id);
+            let el = def.sd.elements.iter().position(|e| e.id == id)?;
+            return Some(Def { el, ..def });
+        }
+        if !def.children().is_empty() {
+            return Some(def);
+        }
+        let profile = element
+            .types
+            .iter()
+            .find(|t| t.code == type_code)
+            .and_then(|t| t.profiles.first())
+            .and_then(|p| self.cx.registry.structure(p));
+        let structure = match profile {
+            Some(profile) => profile,
+            None => {
+                let (url, _) = self.cache.core_type(type_code)?;
+                self.cx.registry.structure(url)?
+            }
+        };
+        self.def(structure, 0)
+    }
+
+    fn is_resource_type(&self, type_code: &str) -> bool {
+        self.cache
+            .core_type(type_code)
+            .is_some_and(|(_, kind)| kind == StructureKind::Resource)
+    }
+}
+
+/// True when `child` (with its chosen type) is a primitive, so `_name` is allowed.
+fn is_primitive_child(child: Def<'_>, choice: Option<&str>) -> bool {
+    let type_code = choice.or_else(|| {
+        child
+            .element()
+            .and_then(|e| e.types.first())
+            .map(|t| t.code.as_str())
+    });
+    type_code.is_some_and(is_primitive)
 }

@@ -1,0 +1,134 @@
+//! Extensions: the definition is found (by url, or the type profile of the slice the
+//! extension matched), the extension is allowed where it is used (its `context`s), and
+//! `modifierExtension` holds only modifier extensions and `extension` none.
+//!
+//! Context kinds: `element` (a type name, an element path, or a base such as `Element`,
+//! `Resource`, `DomainResource`, `BackboneElement`) and `extension` (the url of the enclosing
+//! extension) are checked; a `fhirpath` context is accepted without evaluation.
+
+use serde_json::{Map, Value};
+
+use super::{Def, Walker};
+use crate::model::StructureDef;
+use crate::validate::{Issue, IssueSeverity, IssueType};
+
+/// Checks an extension value of element `def`; returns the definition to walk it against.
+pub(super) fn check<'a>(
+    walker: &mut Walker<'a>,
+    def: Def<'a>,
+    object: &'a Map<String, Value>,
+) -> Option<&'a StructureDef> {
+    let element = def.element()?;
+    let url = object.get("url").and_then(Value::as_str)?;
+    let absolute = url.contains(':');
+    let type_profile = element
+        .types
+        .iter()
+        .find(|t| t.code == "Extension")
+        .and_then(|t| t.profiles.first())
+        .and_then(|p| walker.cx.registry.structure(p));
+    let by_url = if absolute {
+        walker.cx.registry.structure(url)
+    } else {
+        None
+    };
+    let Some(found) = by_url.or(type_profile) else {
+        if absolute || def.children().is_empty() {
+            let message = format!(
+                "The extension {url} is unknown, so it was not checked (unknown extension)"
+            );
+            walker.issue(
+                IssueSeverity::Warning,
+                IssueType::Extension,
+                "extension-unknown",
+                message,
+            );
+        }
+        return None;
+    };
+    if found.type_name != "Extension" {
+        let message = format!("{url} is not an extension definition");
+        walker.error(IssueType::Extension, "extension-not-extension", message);
+        return None;
+    }
+    let modifier = found.elements.first().is_some_and(|root| root.is_modifier);
+    match (element.name() == "modifierExtension", modifier) {
+        (true, false) => {
+            let message = format!(
+                "The Extension '{url}' must not be used as a modifierExtension (it's a regular extension)"
+            );
+            walker.error(IssueType::Structure, "extension-not-modifier", message);
+        }
+        (false, true) => {
+            let message = format!(
+                "The Extension '{url}' must not be used as an extension (it's a modifierExtension)"
+            );
+            walker.error(IssueType::Structure, "extension-is-modifier", message);
+        }
+        _ => {}
+    }
+    check_context(walker, found, url);
+    Some(found)
+}
+
+/// Whether `definition` may be used on the object that holds this extension.
+fn check_context(walker: &mut Walker<'_>, definition: &StructureDef, url: &str) {
+    if definition.contexts.is_empty() {
+        return;
+    }
+    let (holder_type, holder_url) = walker.holder;
+    let names = walker.path.names_from(walker.resource_start);
+    let names = names
+        .strip_suffix("modifierExtension")
+        .or_else(|| names.strip_suffix("extension"))
+        .unwrap_or(&names)
+        .trim_end_matches('.');
+    let element_path = if names.is_empty() {
+        walker.resource_type.to_string()
+    } else {
+        format!("{}.{names}", walker.resource_type)
+    };
+    let holder_is_resource = walker
+        .cache
+        .core_type(holder_type)
+        .is_some_and(|(_, kind)| kind == crate::model::StructureKind::Resource);
+    let allowed = definition.contexts.iter().any(|context| {
+        let expression = context.expression.as_str();
+        match context.kind.as_str() {
+            "element" => {
+                let expression = expression.strip_suffix("[x]").unwrap_or(expression);
+                expression == holder_type
+                    || expression == element_path
+                    || expression == "Element"
+                    || expression == "Base"
+                    || (holder_is_resource && matches!(expression, "Resource" | "DomainResource"))
+            }
+            "extension" => holder_url == Some(expression),
+            _ => true,
+        }
+    });
+    if !allowed {
+        let contexts: Vec<String> = definition
+            .contexts
+            .iter()
+            .map(|c| format!("{}:{}", c.kind.chars().next().unwrap_or('?'), c.expression))
+            .collect();
+        let mut expression = walker.path.render();
+        if let Some(cut) = expression
+            .rfind(".extension")
+            .or_else(|| expression.rfind(".modifierExtension"))
+        {
+            expression.truncate(cut);
+        }
+        walker.issues.push(Issue::new(
+            IssueSeverity::Error,
+            IssueType::Extension,
+            "extension-context",
+            expression,
+            format!(
+                "The extension {url} is not allowed to be used at this point (this element is [{holder_type}, {element_path}]; allowed = {})",
+                contexts.join(", ")
+            ),
+        ));
+    }
+}

@@ -1,0 +1,192 @@
+//! What the walk precomputes once per [`Validator`](super::super::Validator): for every
+//! StructureDefinition the tree of its snapshot (children and slices of each element), the
+//! compiled regexes, the parsed fixed/pattern values, and facts about the core types.
+
+use std::collections::HashMap;
+
+use regex::Regex;
+use serde_json::Value;
+
+use crate::Registry;
+use crate::model::{Derivation, StructureDef, StructureKind};
+
+/// The snapshot of one StructureDefinition as a tree: for each element (by index in
+/// `elements`), its direct children and its slices.
+#[derive(Debug, Default)]
+pub struct Index {
+    children: Vec<Vec<u32>>,
+    slices: Vec<Vec<u32>>,
+}
+
+impl Index {
+    /// Builds the tree from the element ids (`Patient.extension:race.url`): a last segment
+    /// `name:slice` is a slice of `parent.name`, `name:a/b` a reslice of `parent.name:a`, any
+    /// other last segment a child of the element whose id is the rest.
+    pub fn build(structure: &StructureDef) -> Index {
+        let n = structure.elements.len();
+        let mut index = Index {
+            children: vec![Vec::new(); n],
+            slices: vec![Vec::new(); n],
+        };
+        let by_id: HashMap<&str, usize> = structure
+            .elements
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.as_str(), i))
+            .collect();
+        for (i, element) in structure.elements.iter().enumerate().skip(1) {
+            let Ok(i32) = u32::try_from(i) else { break };
+            let Some((parent_id, last)) = element.id.rsplit_once('.') else {
+                continue;
+            };
+            let target = match last.split_once(':') {
+                Some((name, slice)) => {
+                    let sliced = match slice.rsplit_once('/') {
+                        Some((base, _)) => format!("{parent_id}.{name}:{base}"),
+                        None => format!("{parent_id}.{name}"),
+                    };
+                    by_id.get(sliced.as_str()).map(|&p| (p, true))
+                }
+                None => by_id.get(parent_id).map(|&p| (p, false)),
+            };
+            match target {
+                Some((parent, true)) => index.slices.get_mut(parent).map(|s| s.push(i32)),
+                Some((parent, false)) => index.children.get_mut(parent).map(|c| c.push(i32)),
+                None => None,
+            };
+        }
+        index
+    }
+
+    /// The direct children of element `el`.
+    pub fn children(&self, el: usize) -> &[u32] {
+        self.children.get(el).map_or(&[], Vec::as_slice)
+    }
+
+    /// The slices defined on element `el`.
+    pub fn slices(&self, el: usize) -> &[u32] {
+        self.slices.get(el).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Facts about a primitive type, from its StructureDefinition's `value` element.
+#[derive(Debug, Clone, Default)]
+pub struct PrimitiveInfo {
+    /// The value's regex (key into the regex cache).
+    pub regex: Option<String>,
+    /// The value's maximum length.
+    pub max_length: Option<u32>,
+}
+
+/// Everything the walk precomputes from a [`Registry`].
+#[derive(Debug, Default)]
+pub struct WalkCache {
+    indexes: HashMap<usize, Index>,
+    regexes: HashMap<String, Result<Regex, String>>,
+    values: HashMap<String, Value>,
+    primitives: HashMap<String, PrimitiveInfo>,
+    core_types: HashMap<String, (String, StructureKind)>,
+}
+
+fn key(structure: &StructureDef) -> usize {
+    std::ptr::from_ref(structure) as usize
+}
+
+impl WalkCache {
+    /// Builds the snapshot trees, compiles every regex and parses every fixed/pattern value
+    /// of the structures in `registry` (each distinct text once).
+    pub fn build(registry: &Registry) -> WalkCache {
+        let mut cache = WalkCache::default();
+        for structure in registry.structures() {
+            cache
+                .indexes
+                .insert(key(structure), Index::build(structure));
+            if structure.derivation != Some(Derivation::Constraint)
+                && structure
+                    .url
+                    .starts_with("http://hl7.org/fhir/StructureDefinition/")
+            {
+                cache.core_types.insert(
+                    structure.type_name.clone(),
+                    (structure.url.clone(), structure.kind),
+                );
+                if structure.kind == StructureKind::PrimitiveType {
+                    let value_path = format!("{}.value", structure.type_name);
+                    let info = structure
+                        .elements
+                        .iter()
+                        .find(|e| e.path == value_path)
+                        .map(|e| PrimitiveInfo {
+                            regex: e.regex.clone(),
+                            max_length: e.max_length,
+                        })
+                        .unwrap_or_default();
+                    cache.primitives.insert(structure.type_name.clone(), info);
+                }
+            }
+            for element in &structure.elements {
+                if let Some(pattern) = &element.regex {
+                    cache.add_regex(pattern);
+                }
+                for typed in [&element.fixed, &element.pattern, &element.min_value]
+                    .into_iter()
+                    .chain([&element.max_value])
+                    .flatten()
+                {
+                    if !cache.values.contains_key(&typed.json)
+                        && let Ok(value) = typed.value()
+                    {
+                        cache.values.insert(typed.json.clone(), value);
+                    }
+                }
+            }
+        }
+        cache
+    }
+
+    fn add_regex(&mut self, pattern: &str) {
+        if !self.regexes.contains_key(pattern) {
+            let compiled = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string());
+            self.regexes.insert(pattern.to_string(), compiled);
+        }
+    }
+
+    /// The snapshot tree of `structure` (a structure of the registry this cache was built from).
+    pub fn index(&self, structure: &StructureDef) -> Option<&Index> {
+        self.indexes.get(&key(structure))
+    }
+
+    /// The compiled (anchored) regex, or why it did not compile.
+    pub fn regex(&self, pattern: &str) -> Option<&Result<Regex, String>> {
+        self.regexes.get(pattern)
+    }
+
+    /// A fixed/pattern/min/max value parsed from its stored JSON text.
+    pub fn value(&self, json: &str) -> Option<&Value> {
+        self.values.get(json)
+    }
+
+    /// The facts of a primitive type (`date`, `string`).
+    pub fn primitive(&self, type_code: &str) -> Option<&PrimitiveInfo> {
+        self.primitives.get(type_code)
+    }
+
+    /// The canonical url and kind of a core type (`HumanName`, `Patient`, `string`).
+    pub fn core_type(&self, type_code: &str) -> Option<(&str, StructureKind)> {
+        self.core_types
+            .get(type_code)
+            .map(|(url, kind)| (url.as_str(), *kind))
+    }
+
+    /// How many structures, regexes and values are cached, and how many regexes did not
+    /// compile.
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let failed = self.regexes.values().filter(|r| r.is_err()).count();
+        (
+            self.indexes.len(),
+            self.regexes.len(),
+            self.values.len(),
+            failed,
+        )
+    }
+}

@@ -1,0 +1,82 @@
+//! Nested resources (`contained`, `Bundle.entry.resource`, `Parameters.parameter.resource`)
+//! and the profiles that apply to a resource.
+
+use serde_json::Value;
+
+use super::{Def, MAX_NESTING, Walker};
+use crate::model::StructureDef;
+use crate::validate::{IssueSeverity, IssueType};
+
+impl<'a> Walker<'a> {
+    /// The base definition, then declared and requested profiles (unknown ones reported).
+    pub(super) fn profiles(
+        &mut self,
+        base: &'a StructureDef,
+        resource: &'a Value,
+        requested: &[String],
+    ) -> Vec<&'a StructureDef> {
+        let mut profiles = vec![base];
+        let declared = resource
+            .pointer("/meta/profile")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str);
+        let requested = requested.iter().map(String::as_str);
+        for canonical in declared.chain(requested) {
+            match self.cx.registry.structure(canonical) {
+                Some(profile) if !profiles.iter().any(|p| std::ptr::eq(*p, profile)) => {
+                    profiles.push(profile);
+                }
+                Some(_) => {}
+                None => self.issue(
+                    IssueSeverity::Warning,
+                    IssueType::NotFound,
+                    "profile-unknown",
+                    format!(
+                        "Profile reference '{canonical}' has not been checked because it is not loaded"
+                    ),
+                ),
+            }
+        }
+        profiles
+    }
+
+    /// Validates a nested resource against its base definition and declared profiles.
+    pub(super) fn walk_nested(&mut self, def: Def<'a>, value: &'a Value) {
+        let Some(resource_type) = value.get("resourceType").and_then(Value::as_str) else {
+            self.error(
+                IssueType::Structure,
+                "resource-type-missing",
+                "The nested resource has no resourceType".into(),
+            );
+            return;
+        };
+        let Some(base) = self.cx.registry.base_type(resource_type) else {
+            let message = format!("{resource_type:?} is not an R4 resource type");
+            self.error(IssueType::Structure, "resource-type-unknown", message);
+            return;
+        };
+        if self.nesting >= MAX_NESTING {
+            let message = "Resources are nested too deeply to validate".to_string();
+            self.error(IssueType::Structure, "resource-nesting", message);
+            return;
+        }
+        let saved = (self.cx, self.resource_start, self.resource_type);
+        let path = def.element().map_or("", |e| e.path.as_str());
+        if path == "Bundle.entry.resource" {
+            self.cx.bundle = Some(self.cx.resource);
+            self.cx.resource = value;
+        } else if path == "Parameters.parameter.resource" {
+            self.cx.resource = value;
+        }
+        self.resource_start = self.path.len();
+        self.resource_type = resource_type;
+        self.nesting += 1;
+        for structure in self.profiles(base, value, &[]) {
+            self.walk_root(structure, value);
+        }
+        self.nesting -= 1;
+        (self.cx, self.resource_start, self.resource_type) = saved;
+    }
+}

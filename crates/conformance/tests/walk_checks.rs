@@ -1,0 +1,102 @@
+//! The structural walk on focused fixtures: each `tests/walk/*.json` holds a resource, the
+//! profiles to validate it against, and the expected issues as
+//! `[severity, message_id, expression]` (information issues left out). `UPDATE_EXPECT=1`
+//! rewrites the expectations from today's output (review the diff).
+
+// Test code: a failed expectation is a panic with the context in the message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use conformance::Registry;
+use conformance::validate::{IssueSeverity, ValidateOptions, Validator};
+use serde_json::{Value, json};
+
+fn validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../profiles"));
+        Validator::new(Arc::new(Registry::load_dir(dir).unwrap()))
+    })
+}
+
+fn issues(resource: &Value, profiles: &[String]) -> Vec<Value> {
+    let options = ValidateOptions {
+        profiles: profiles.to_vec(),
+    };
+    let outcome = validator().validate(resource, &options);
+    outcome
+        .issues
+        .iter()
+        .filter(|i| i.severity != IssueSeverity::Information)
+        .map(|i| json!([i.severity.as_str(), i.message_id, i.expression]))
+        .collect()
+}
+
+#[test]
+fn walk_fixtures() {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/walk"));
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let mut failures = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 10, "fixtures: {}", paths.len());
+    for path in paths {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut fixture: Value = serde_json::from_str(&text).unwrap();
+        let profiles: Vec<String> = fixture["profiles"]
+            .as_array()
+            .map(|a| a.iter().map(|p| p.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        let actual = Value::Array(issues(&fixture["resource"], &profiles));
+        if actual != fixture["expect"] {
+            if update {
+                fixture["expect"] = actual;
+                let mut out = serde_json::to_string_pretty(&fixture).unwrap();
+                out.push('\n');
+                std::fs::write(&path, out).unwrap();
+            } else {
+                failures.push(format!(
+                    "{}:\n  expected {}\n  actual   {}",
+                    path.display(),
+                    fixture["expect"],
+                    actual
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn walk_messages() {
+    let resource = json!({"resourceType": "Observation", "status": "final", "foo": 1, "text": {"status": "generated"}});
+    let outcome = validator().validate(&resource, &ValidateOptions::default());
+    let messages: Vec<String> = outcome.issues.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "error structure-unknown at Observation: Unrecognized property 'foo'",
+            "error cardinality-min at Observation.text: Narrative.div: minimum required = 1, but only found 0 (from http://hl7.org/fhir/StructureDefinition/Narrative|4.0.1)",
+            "error cardinality-min at Observation: Observation.code: minimum required = 1, but only found 0 (from http://hl7.org/fhir/StructureDefinition/Observation|4.0.1)",
+        ]
+    );
+}
+
+#[test]
+fn walk_cache_compiles_every_regex() {
+    let started = std::time::Instant::now();
+    let cache = conformance::validate::walk::WalkCache::build(validator().registry());
+    let (structures, regexes, values, failed) = cache.counts();
+    eprintln!(
+        "walk cache: {structures} structures, {regexes} regexes ({failed} failed), {values} values in {:?}",
+        started.elapsed()
+    );
+    assert!(structures > 800 && regexes > 10 && values > 100);
+    assert_eq!(failed, 0);
+}
