@@ -33,7 +33,7 @@ use path::{Path, Seg};
 use shape::group_count;
 pub(crate) use shape::json_kind;
 
-use super::{Cx, Issue, IssueSeverity, IssueType, Outcome};
+use super::{Cx, Issue, IssueSeverity, IssueType, Outcome, rules};
 use crate::model::{Derivation, Element, StructureDef, StructureKind};
 
 /// How deep nested resources (contained, Bundle entries, Parameters) may go.
@@ -75,6 +75,9 @@ pub fn validate_resource(
     walker.path.push(Seg::Name(resource_type));
     walker.resource_type = resource_type;
     walker.resource_start = 1;
+    if resource_type == "Bundle" {
+        rules::bundle::check(cx, resource, &mut walker.issues);
+    }
     for structure in walker.profiles(base, resource, requested) {
         outcome.profiles_checked.push(structure.canonical());
         walker.walk_root(structure, resource);
@@ -187,6 +190,8 @@ pub(crate) struct Walker<'a> {
     /// extension (for extension context checks).
     holder: (&'a str, Option<&'a str>),
     nesting: u32,
+    /// A reused buffer for the expression handed to the rules.
+    expression: String,
 }
 
 impl<'a> Walker<'a> {
@@ -201,6 +206,7 @@ impl<'a> Walker<'a> {
             resource_type: "",
             holder: ("", None),
             nesting: 0,
+            expression: String::new(),
         }
     }
 
@@ -279,6 +285,7 @@ impl<'a> Walker<'a> {
                     "A resource must be a JSON object".into(),
                 ),
             }
+            self.rules(def, resource, &structure.type_name);
         }
         self.profile = previous;
     }
@@ -457,6 +464,7 @@ impl<'a> Walker<'a> {
         if is_primitive(type_code) {
             primitive::check(self, element, value, type_code);
             fixed::check(self, element, value);
+            self.rules(def, value, type_code);
             return;
         }
         let Some(object) = value.as_object() else {
@@ -495,6 +503,41 @@ impl<'a> Walker<'a> {
                 format!("The type {type_code} is not loaded, so its content was not checked"),
             ),
         }
+        self.rules(def, value, type_code);
+    }
+
+    /// Calls the element rules (bindings, invariants, references) for one value, with its
+    /// location rendered once into a reused buffer.
+    fn rules(&mut self, def: Def<'a>, value: &'a Value, type_code: &str) {
+        let Some(element) = def.element() else { return };
+        let reference = type_code == "Reference";
+        if element.binding.is_none() && element.constraints.is_empty() && !reference {
+            return;
+        }
+        let mut expression = std::mem::take(&mut self.expression);
+        self.path.render_into(&mut expression);
+        if element.binding.is_some() {
+            rules::binding::check(
+                self.cx,
+                element,
+                value,
+                type_code,
+                &expression,
+                &mut self.issues,
+            );
+        }
+        rules::invariant::check(
+            self.cx,
+            element,
+            value,
+            type_code,
+            &expression,
+            &mut self.issues,
+        );
+        if reference {
+            rules::reference::check(self.cx, element, value, &expression, &mut self.issues);
+        }
+        self.expression = expression;
     }
 
     /// The definition of a complex value's members: the element's children, its

@@ -73,6 +73,9 @@ impl<'a> Walker<'a> {
         self.resource_start = self.path.len();
         self.resource_type = resource_type;
         self.nesting += 1;
+        if resource_type == "Bundle" {
+            crate::validate::rules::bundle::check(self.cx, value, &mut self.issues);
+        }
         for structure in self.profiles(base, value, &[]) {
             self.walk_root(structure, value);
         }
