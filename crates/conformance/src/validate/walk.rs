@@ -174,6 +174,16 @@ pub(crate) fn is_primitive(type_code: &str) -> bool {
             .is_some_and(|c| c.is_ascii_lowercase())
 }
 
+/// The object whose members are being walked: its type, the url of the innermost extension
+/// it is in (or is), its element path in the definition walked, and the value itself.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Holder<'a> {
+    type_code: &'a str,
+    url: Option<&'a str>,
+    element_path: &'a str,
+    value: Option<&'a Value>,
+}
+
 /// The state of one validation: the issues so far and where the walk is.
 pub(crate) struct Walker<'a> {
     cx: Cx<'a>,
@@ -186,9 +196,8 @@ pub(crate) struct Walker<'a> {
     resource_start: usize,
     /// The current resource's type.
     resource_type: &'a str,
-    /// The type of the object whose members are being walked, and the url when it is an
-    /// extension (for extension context checks).
-    holder: (&'a str, Option<&'a str>),
+    /// The object whose members are being walked (for extension context checks).
+    holder: Holder<'a>,
     nesting: u32,
     /// A reused buffer for the expression handed to the rules.
     expression: String,
@@ -204,7 +213,7 @@ impl<'a> Walker<'a> {
             profile,
             resource_start: 0,
             resource_type: "",
-            holder: ("", None),
+            holder: Holder::default(),
             nesting: 0,
             expression: String::new(),
         }
@@ -275,7 +284,15 @@ impl<'a> Walker<'a> {
         } else {
             match resource.as_object() {
                 Some(object) => {
-                    let holder = std::mem::replace(&mut self.holder, (self.resource_type, None));
+                    let holder = std::mem::replace(
+                        &mut self.holder,
+                        Holder {
+                            type_code: self.resource_type,
+                            url: None,
+                            element_path: &structure.type_name,
+                            value: Some(resource),
+                        },
+                    );
                     self.walk_object(def, object, true);
                     self.holder = holder;
                 }
@@ -302,6 +319,7 @@ impl<'a> Walker<'a> {
         }
         let mut members: Vec<(u32, &'a str, &'a Value, Option<&'a str>)> =
             Vec::with_capacity(object.len());
+        let mut wrong_type: Vec<u32> = Vec::new();
         for (key, value) in object {
             if is_resource && key == "resourceType" {
                 continue;
@@ -313,11 +331,11 @@ impl<'a> Walker<'a> {
                 {
                     members.push((child.el as u32, key, value, choice));
                 }
-                _ => self.error(
-                    IssueType::Structure,
-                    "structure-unknown",
-                    format!("Unrecognized property '{key}'"),
-                ),
+                _ => {
+                    if let Some(el) = self.unknown_member(def, key) {
+                        wrong_type.push(el);
+                    }
+                }
             }
         }
         members.sort_by_key(|m| m.0);
@@ -329,17 +347,61 @@ impl<'a> Walker<'a> {
                     .map_or(0, |rest| rest.iter().take_while(|m| m.0 == c).count());
             let group = members.get(start..end).unwrap_or(&[]);
             start = end;
-            self.walk_group(def.at(c), group);
+            self.walk_group(def.at(c), group, wrong_type.contains(&c));
         }
     }
 
+    /// Reports a member that matches no child: a choice with a type the element does not
+    /// allow (at `name.ofType(type)`, as the Java validator does), or an unknown property.
+    /// Returns the choice element of a wrong type, which counts as present.
+    fn unknown_member(&mut self, def: Def<'a>, key: &'a str) -> Option<u32> {
+        let choice = def.children().iter().find_map(|&c| {
+            let element = def.at(c).element()?;
+            let prefix = element.name().strip_suffix("[x]")?;
+            let suffix = key.strip_prefix(prefix)?;
+            suffix
+                .starts_with(|c: char| c.is_ascii_uppercase())
+                .then_some((c, element, prefix, suffix))
+        });
+        let Some((c, element, prefix, suffix)) = choice else {
+            let message = format!("Unrecognized property '{key}'");
+            self.error(IssueType::Structure, "structure-unknown", message);
+            return None;
+        };
+        let lower = suffix
+            .get(..1)
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default()
+            + suffix.get(1..).unwrap_or("");
+        let type_code = self
+            .cache
+            .core_type_name(suffix)
+            .or_else(|| self.cache.core_type_name(&lower))
+            .unwrap_or(suffix);
+        let allowed: Vec<&str> = element.types.iter().map(|t| t.code.as_str()).collect();
+        let message = format!(
+            "The type '{type_code}' is not valid for {} - must be one of {}",
+            element.path,
+            allowed.join(", ")
+        );
+        self.path.push(Seg::Choice(prefix, type_code));
+        self.error(IssueType::Structure, "structure-choice-type", message);
+        self.path.pop();
+        Some(c)
+    }
+
     /// Walks the members matched to one child element: cardinality, then each value.
-    fn walk_group(&mut self, child: Def<'a>, group: &[(u32, &'a str, &'a Value, Option<&'a str>)]) {
+    fn walk_group(
+        &mut self,
+        child: Def<'a>,
+        group: &[(u32, &'a str, &'a Value, Option<&'a str>)],
+        wrong_type: bool,
+    ) {
         let Some(element) = child.element() else {
             return;
         };
         let count = group_count(group);
-        if count < element.min as usize {
+        if count < element.min as usize && !wrong_type {
             let message = format!(
                 "{}: minimum required = {}, but only found {count}{}",
                 element.path,
@@ -449,7 +511,7 @@ impl<'a> Walker<'a> {
                 _ => self.walk_value(def, item, type_code),
             }
             if let Some(c) = companion_item.filter(|c| !c.is_null()) {
-                self.walk_companion(type_code, c);
+                self.walk_companion(type_code, &element.path, c);
             }
             if is_array {
                 self.path.pop();
@@ -481,7 +543,7 @@ impl<'a> Walker<'a> {
         }
         fixed::check(self, element, value);
         let mut body = self.body(def, type_code);
-        let mut url = None;
+        let mut url = self.holder.url;
         if type_code == "Extension" {
             url = object.get("url").and_then(Value::as_str);
             if let Some(found) = extension::check(self, def, object)
@@ -492,7 +554,15 @@ impl<'a> Walker<'a> {
         }
         match body {
             Some(body) => {
-                let holder = std::mem::replace(&mut self.holder, (type_code, url));
+                let holder = std::mem::replace(
+                    &mut self.holder,
+                    Holder {
+                        type_code,
+                        url,
+                        element_path: &element.path,
+                        value: Some(value),
+                    },
+                );
                 self.walk_object(body, object, false);
                 self.holder = holder;
             }
@@ -544,15 +614,15 @@ impl<'a> Walker<'a> {
     /// `contentReference` target, its type profile, or the base definition of its type.
     fn body(&self, def: Def<'a>, type_code: &str) -> Option<Def<'a>> {
         let element = def.element()?;
+        if !def.children().is_empty() {
+            return Some(def);
+        }
         if let Some(reference) = &element.content_reference {
             let id = reference
                 .rsplit_once('#')
                 .map_or(reference.as_str(), |(_, id)| id);
             let el = def.sd.elements.iter().position(|e| e.id == id)?;
             return Some(Def { el, ..def });
-        }
-        if !def.children().is_empty() {
-            return Some(def);
         }
         let profile = element
             .types

@@ -76,7 +76,8 @@ fn check_context(walker: &mut Walker<'_>, definition: &StructureDef, url: &str) 
     if definition.contexts.is_empty() {
         return;
     }
-    let (holder_type, holder_url) = walker.holder;
+    let holder = walker.holder;
+    let holder_type = holder.type_code;
     let names = walker.path.names_from(walker.resource_start);
     let names = names
         .strip_suffix("modifierExtension")
@@ -99,12 +100,13 @@ fn check_context(walker: &mut Walker<'_>, definition: &StructureDef, url: &str) 
                 let expression = expression.strip_suffix("[x]").unwrap_or(expression);
                 expression == holder_type
                     || expression == element_path
+                    || expression == holder.element_path
                     || expression == "Element"
                     || expression == "Base"
                     || (holder_is_resource && matches!(expression, "Resource" | "DomainResource"))
             }
-            "extension" => holder_url == Some(expression),
-            _ => true,
+            "extension" => holder.url == Some(expression),
+            _ => fhirpath_allows(walker, expression),
         }
     });
     if !allowed {
@@ -130,5 +132,32 @@ fn check_context(walker: &mut Walker<'_>, definition: &StructureDef, url: &str) 
                 contexts.join(", ")
             ),
         ));
+    }
+}
+
+/// A `fhirpath` context: the expression, evaluated on the resource, selects the holder. One
+/// that does not compile or evaluate allows the extension (it cannot be checked).
+fn fhirpath_allows(walker: &Walker<'_>, expression: &str) -> bool {
+    let Some(Ok(compiled)) = walker.cache.fhirpath(expression) else {
+        return true;
+    };
+    let Some(holder) = walker.holder.value else {
+        return true;
+    };
+    let scope = fhirpath::Scope {
+        resource: walker.cx.resource,
+        root_resource: walker.cx.bundle,
+        context: None,
+    };
+    let environment = fhirpath::Environment::default();
+    match compiled.evaluate_in(scope, &environment) {
+        Ok(items) => items.iter().any(|item| match item {
+            fhirpath::Item::Node(node) => [node.value, node.companion]
+                .into_iter()
+                .flatten()
+                .any(|v| std::ptr::eq(v, holder)),
+            _ => false,
+        }),
+        Err(_) => true,
     }
 }

@@ -86,6 +86,7 @@ pub struct WalkCache {
     values: HashMap<String, Value>,
     primitives: HashMap<String, PrimitiveInfo>,
     core_types: HashMap<String, (String, StructureKind)>,
+    fhirpath: HashMap<String, Result<fhirpath::Expression, String>>,
 }
 
 fn key(structure: &StructureDef) -> usize {
@@ -123,6 +124,14 @@ impl WalkCache {
                         .unwrap_or_default();
                     cache.primitives.insert(structure.type_name.clone(), info);
                 }
+            }
+            for context in structure.contexts.iter().filter(|c| c.kind == "fhirpath") {
+                cache
+                    .fhirpath
+                    .entry(context.expression.clone())
+                    .or_insert_with(|| {
+                        fhirpath::Expression::parse(&context.expression).map_err(|e| e.to_string())
+                    });
             }
             for element in &structure.elements {
                 if let Some(pattern) = &element.regex {
@@ -164,6 +173,18 @@ impl WalkCache {
     /// A fixed/pattern/min/max value parsed from its stored JSON text.
     pub fn value(&self, json: &str) -> Option<&Value> {
         self.values.get(json)
+    }
+
+    /// The name of a core type as the cache holds it (`string` for `string`).
+    pub fn core_type_name(&self, type_code: &str) -> Option<&str> {
+        self.core_types
+            .get_key_value(type_code)
+            .map(|(name, _)| name.as_str())
+    }
+
+    /// A compiled `fhirpath` extension context.
+    pub fn fhirpath(&self, expression: &str) -> Option<&Result<fhirpath::Expression, String>> {
+        self.fhirpath.get(expression)
     }
 
     /// The facts of a primitive type (`date`, `string`).

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::Walker;
+use super::{Holder, Walker};
 use crate::model::{Element, Max};
 use crate::validate::IssueType;
 
@@ -41,7 +41,12 @@ impl<'a> Walker<'a> {
     }
 
     /// Walks a primitive's `_name` companion: only `id` and `extension`.
-    pub(super) fn walk_companion(&mut self, type_code: &'a str, companion: &'a Value) {
+    pub(super) fn walk_companion(
+        &mut self,
+        type_code: &'a str,
+        element_path: &'a str,
+        companion: &'a Value,
+    ) {
         let Some(object) = companion.as_object() else {
             let message = format!(
                 "The primitive extension must be a JSON Object, not {}",
@@ -62,7 +67,16 @@ impl<'a> Walker<'a> {
             .core_type(type_code)
             .and_then(|(url, _)| self.cx.registry.structure(url));
         if let Some(def) = structure.and_then(|s| self.def(s, 0)) {
-            let holder = std::mem::replace(&mut self.holder, (type_code, None));
+            let url = self.holder.url;
+            let holder = std::mem::replace(
+                &mut self.holder,
+                Holder {
+                    type_code,
+                    url,
+                    element_path,
+                    value: Some(companion),
+                },
+            );
             self.walk_object(def, object, false);
             self.holder = holder;
         }
