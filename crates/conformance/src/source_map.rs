@@ -70,12 +70,28 @@ impl SourceMap {
         self.positions.get(&normalize(expression)).copied()
     }
 
-    /// Fills `position` of every issue without one whose expression matches an element.
+    /// Fills `position` of every issue without one whose expression matches an element. An
+    /// unknown element is reported on its parent (`structure-unknown`, "Unrecognized property
+    /// 'x'"), so its own member `x` is looked up first.
     pub fn fill(&self, issues: &mut [Issue]) {
         for issue in issues.iter_mut().filter(|issue| issue.position.is_none()) {
-            issue.position = self.position(&issue.expression);
+            let unknown_member = (issue.message_id == "structure-unknown")
+                .then(|| quoted(&issue.message))
+                .flatten()
+                .and_then(|name| {
+                    let name = name.trim_start_matches('_');
+                    self.position(&format!("{}.{name}", issue.expression))
+                });
+            issue.position = unknown_member.or_else(|| self.position(&issue.expression));
         }
     }
+}
+
+/// The first `'…'`-quoted text of a message.
+fn quoted(message: &str) -> Option<&str> {
+    let start = message.find('\'')? + 1;
+    let length = message.get(start..)?.find('\'')?;
+    message.get(start..start + length)
 }
 
 /// An issue expression to a map key: comments removed, `x.ofType(T)` to `xT`, the leading type
@@ -412,12 +428,29 @@ mod tests {
                 )
             },
         ];
+        issues.push(Issue::new(
+            crate::validate::IssueSeverity::Error,
+            crate::validate::IssueType::Structure,
+            "structure-unknown",
+            "Patient.name[1]",
+            "Unrecognized property '_given'",
+        ));
+        issues.push(Issue::new(
+            crate::validate::IssueSeverity::Error,
+            crate::validate::IssueType::Structure,
+            "structure-unknown",
+            "Patient",
+            "Unrecognized property 'colour'",
+        ));
         map.fill(&mut issues);
         let found: Vec<_> = issues
             .iter()
             .map(|i| i.position.map(|p| (p.line, p.column)))
             .collect();
-        assert_eq!(found, vec![Some((4, 5)), Some((9, 9))]);
+        assert_eq!(
+            found,
+            vec![Some((4, 5)), Some((9, 9)), Some((6, 7)), Some((1, 1))]
+        );
     }
 
     #[test]

@@ -70,6 +70,36 @@ const EXIT_CASES: &[(&[&str], i32, &str, &str)] = &[
         "0 valid, 1 invalid",
     ),
     (
+        &["invalid/patient-bad-date.json"],
+        1,
+        "invalid/patient-bad-date.json: error primitive-date Patient.birthDate [8:3] The value '1987-02-30' is not a valid date",
+        "0 valid, 1 invalid",
+    ),
+    (
+        &["invalid/patient-bad-date.json"],
+        1,
+        "invalid/patient-bad-date.json: error structure-unknown Patient [9:3] Unrecognized property 'favouriteColour'",
+        "",
+    ),
+    // A profile asked for on the command line applies on top of the base definition.
+    (
+        &[
+            "invalid/patient-bad-date.json",
+            "--profile",
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|6.1.0",
+        ],
+        1,
+        "error cardinality-min Patient [1:1] Patient.identifier: minimum required = 1",
+        "",
+    ),
+    // XML input has no line and column.
+    (
+        &["invalid/observation-no-code.xml"],
+        1,
+        "invalid/observation-no-code.xml: error cardinality-min Observation Observation.code: minimum required = 1",
+        "",
+    ),
+    (
         &["invalid/truncated.json"],
         1,
         "invalid/truncated.json: fatal parse-error - [4:1] not valid JSON",
@@ -177,13 +207,13 @@ fn the_log_records_each_input_and_query_filters_them() {
         assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
         text(&output.stdout)
     };
-    // Parse failures have no resource, so they are not logged: 3 valid + 3 NDJSON lines + 1.
-    assert_eq!(query(&[]).lines().count(), 7);
+    // Parse failures have no resource, so they are not logged: 3 valid + 3 NDJSON lines + 3.
+    assert_eq!(query(&[]).lines().count(), 9);
     let errors = query(&["--severity", "error"]);
-    assert_eq!(errors.lines().count(), 1, "{errors}");
+    assert_eq!(errors.lines().count(), 3, "{errors}");
     assert!(errors.contains("Patientt/typo"), "{errors}");
     let patients = query(&["--type", "Patient"]);
-    assert_eq!(patients.lines().count(), 3, "{patients}");
+    assert_eq!(patients.lines().count(), 4, "{patients}");
     let us_core = query(&[
         "--profile",
         "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
@@ -193,9 +223,9 @@ fn the_log_records_each_input_and_query_filters_them() {
     assert_eq!(query(&["--until", "2000-01-01"]).lines().count(), 0);
     assert_eq!(
         query(&["--since", "2000-01-01T00:00:00Z"]).lines().count(),
-        7
+        9
     );
-    let json = query(&["--output", "json", "--severity", "error"]);
+    let json = query(&["--output", "json", "--type", "Patientt"]);
     let record: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
     // Quoted values in messages are redacted in the log.
     let message = record["outcome"]["issue"][0]["details"]["text"]
