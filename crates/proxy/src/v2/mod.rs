@@ -143,7 +143,19 @@ impl Converter {
         let timestamp = timestamp.filter(|t| t.len() > 10);
         let mut builder =
             BundleBuilder::new(kind, bundle_id, timestamp).with_conditional_mode(mode);
-        for pending in resources {
+        for mut pending in resources {
+            let mut replaced = 0;
+            sanitize_strings(&mut pending.resource, &mut replaced);
+            if replaced > 0 {
+                report.issues.push(report::Issue {
+                    severity: report::IssueSeverity::Warning,
+                    location: Location::default(),
+                    message: format!(
+                        "{}/{}: {replaced} character(s) that FHIR strings cannot hold (control characters) replaced by U+FFFD",
+                        pending.resource_type, pending.id
+                    ),
+                });
+            }
             let entry = match pending.conditional {
                 Some(key) => EntryInput::conditional(pending.resource, &key.system, &key.value),
                 None => EntryInput::new(pending.resource),
@@ -156,5 +168,30 @@ impl Converter {
             structure,
             control_id: header.control_id.clone(),
         })
+    }
+}
+
+/// FHIR strings cannot hold control characters other than tab, CR and LF (nor XML's
+/// non-characters): a message carrying them (a corrupt byte, a stray escape) gets them replaced
+/// by U+FFFD, counted in `replaced`, so the Bundle stays valid and the repair is reported.
+fn sanitize_strings(value: &mut Value, replaced: &mut usize) {
+    let forbidden = |c: char| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    };
+    match value {
+        Value::String(text) if text.contains(forbidden) => {
+            *replaced += text.chars().filter(|&c| forbidden(c)).count();
+            *text = text
+                .chars()
+                .map(|c| if forbidden(c) { '\u{FFFD}' } else { c })
+                .collect();
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| sanitize_strings(item, replaced)),
+        Value::Object(members) => members
+            .values_mut()
+            .for_each(|member| sanitize_strings(member, replaced)),
+        _ => {}
     }
 }
