@@ -17,10 +17,10 @@ fn every_fuzz_finding_converts_to_an_r4_shaped_bundle_or_fails_cleanly() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let input = std::fs::read(&path).unwrap();
-        if let Ok(conversion) = converter.convert(&input) {
-            if let Err(error) = fhir::xml::json_to_xml(&conversion.bundle) {
-                panic!("{}: not R4-shaped: {error}", path.display());
-            }
+        if let Ok(conversion) = converter.convert(&input)
+            && let Err(error) = fhir::xml::json_to_xml(&conversion.bundle)
+        {
+            panic!("{}: not R4-shaped: {error}", path.display());
         }
         checked += 1;
     }
