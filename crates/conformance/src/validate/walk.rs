@@ -78,8 +78,9 @@ pub fn validate_resource(
     if resource_type == "Bundle" {
         rules::bundle::check(cx, resource, &mut walker.issues);
     }
-    for structure in walker.profiles(base, resource, requested) {
-        outcome.profiles_checked.push(structure.canonical());
+    let profiles = walker.profiles(base, resource, requested);
+    outcome.profiles_checked = profiles.iter().map(|p| p.canonical()).collect();
+    for structure in Walker::to_walk(&profiles) {
         walker.walk_root(structure, resource);
     }
     outcome.issues = dedup(walker.issues);

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::{Def, MAX_NESTING, Walker};
-use crate::model::StructureDef;
+use crate::model::{Derivation, StructureDef};
 use crate::validate::{IssueSeverity, IssueType};
 
 impl<'a> Walker<'a> {
@@ -42,6 +42,20 @@ impl<'a> Walker<'a> {
         profiles
     }
 
+    /// The profiles to walk: the base definition is left out when a constraint on the same
+    /// type is walked, since that profile's snapshot holds every base element and invariant
+    /// (walking both would check everything twice).
+    pub(super) fn to_walk(profiles: &[&'a StructureDef]) -> Vec<&'a StructureDef> {
+        let Some((base, rest)) = profiles.split_first() else {
+            return Vec::new();
+        };
+        let covered = rest
+            .iter()
+            .any(|p| p.derivation == Some(Derivation::Constraint) && p.type_name == base.type_name);
+        let skip = usize::from(covered);
+        profiles.iter().skip(skip).copied().collect()
+    }
+
     /// Validates a nested resource against its base definition and declared profiles.
     pub(super) fn walk_nested(&mut self, def: Def<'a>, value: &'a Value) {
         let Some(resource_type) = value.get("resourceType").and_then(Value::as_str) else {
@@ -76,7 +90,8 @@ impl<'a> Walker<'a> {
         if resource_type == "Bundle" {
             crate::validate::rules::bundle::check(self.cx, value, &mut self.issues);
         }
-        for structure in self.profiles(base, value, &[]) {
+        let profiles = self.profiles(base, value, &[]);
+        for structure in Self::to_walk(&profiles) {
             self.walk_root(structure, value);
         }
         self.nesting -= 1;
