@@ -214,7 +214,7 @@ fn main() {
         );
         println!("convert/peer-set (ours): {ours:.0} msgs/s");
         println!("hl7v2-fhir-bridge {version}: {peer_rate:.0} msgs/s");
-        println!("ratio ours / hl7v2-fhir-bridge: {:.0}x", ours / peer_rate);
+        println!("ratio ours / hl7v2-fhir-bridge: {:.2}x", ours / peer_rate);
     }
     criterion.final_summary();
 }
