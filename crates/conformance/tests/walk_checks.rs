@@ -100,3 +100,24 @@ fn walk_cache_compiles_every_regex() {
     assert!(structures > 800 && regexes > 10 && values > 100);
     assert_eq!(failed, 0);
 }
+
+#[test]
+fn strings_are_at_most_one_megabyte() {
+    // An element id is a System.String, which has no maxLength of its own.
+    for (length, expect) in [
+        (1024 * 1024, vec![]),
+        (1024 * 1024 + 1, vec!["Basic.identifier[0].id"]),
+    ] {
+        let resource = json!({
+            "resourceType": "Basic",
+            "code": {"text": "x"},
+            "identifier": [{"id": "a".repeat(length), "value": "x"}]
+        });
+        let found: Vec<String> = issues(&resource, &[])
+            .into_iter()
+            .filter(|i| i[1] == "primitive-max-length")
+            .map(|i| i[2].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(found, expect, "length {length}");
+    }
+}

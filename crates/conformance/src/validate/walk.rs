@@ -25,6 +25,7 @@ mod path;
 mod primitive;
 mod shape;
 mod slicing;
+mod xhtml;
 
 use serde_json::{Map, Value};
 
@@ -526,6 +527,11 @@ impl<'a> Walker<'a> {
         let Some(element) = def.element() else { return };
         if is_primitive(type_code) {
             primitive::check(self, element, value, type_code);
+            if type_code == "xhtml"
+                && let Some(div) = value.as_str()
+            {
+                xhtml::check(self, div);
+            }
             fixed::check(self, element, value);
             self.rules(def, value, type_code);
             return;

@@ -9,6 +9,8 @@
 //!   `batch-response` (and `history`), on no entry of others; `search` only in a
 //!   `searchset`; `total` only in a `searchset` or `history`.
 //! - a `document` starts with a Composition, a `message` with a MessageHeader.
+//! - each `link.relation` occurs once (the Java validator's rule: a link relation names one
+//!   target).
 //!
 //! Several of these are also R4 invariants on Bundle (bdl-1…bdl-4, bdl-7, bdl-11, bdl-12),
 //! which [`invariant`](super::invariant) evaluates and reports on `Bundle` as the Java
@@ -34,6 +36,7 @@ pub fn check(cx: Cx<'_>, bundle: &Value, issues: &mut Vec<Issue>) {
             format!("total is only allowed in a searchset or history Bundle, not in a {bundle_type} (bdl-1)"),
         ));
     }
+    check_links(bundle, issues);
     let entries: &[Value] = bundle
         .get("entry")
         .and_then(Value::as_array)
@@ -251,4 +254,26 @@ fn is_lowercase_uuid(text: &str) -> bool {
                     .chars()
                     .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
         })
+}
+
+/// Reports a `Bundle.link` whose relation an earlier link already has.
+fn check_links(bundle: &Value, issues: &mut Vec<Issue>) {
+    let links = bundle.get("link").and_then(Value::as_array);
+    let mut seen: Vec<&str> = Vec::new();
+    for (idx, link) in links.into_iter().flatten().enumerate() {
+        let Some(relation) = link.get("relation").and_then(Value::as_str) else {
+            continue;
+        };
+        if seen.contains(&relation) {
+            issues.push(Issue::new(
+                IssueSeverity::Error,
+                IssueType::Invalid,
+                "bundle-link-duplicate",
+                format!("Bundle.link[{idx}]"),
+                format!("The link relationship type '{relation}' can only occur once"),
+            ));
+        } else {
+            seen.push(relation);
+        }
+    }
 }

@@ -2,6 +2,13 @@
 //! extension matched), the extension is allowed where it is used (its `context`s), and
 //! `modifierExtension` holds only modifier extensions and `extension` none.
 //!
+//! An extension whose definition is not loaded is an error, as in the Java validator (which
+//! reports "could not be found so is not allowed here"): its content and context cannot be
+//! checked, and a site that uses its own extensions loads their package. The exception is
+//! an extension under `http://hl7.org/fhir/` (the HL7 extensions packages, which the Java
+//! validator loads by itself and which are not compiled here): a warning that it was not
+//! checked.
+//!
 //! Context kinds: `element` (a type name, an element path, or a base such as `Element`,
 //! `Resource`, `DomainResource`, `BackboneElement`) and `extension` (the url of the enclosing
 //! extension) are checked; a `fhirpath` context is accepted without evaluation.
@@ -11,6 +18,9 @@ use serde_json::{Map, Value};
 use super::{Def, Walker};
 use crate::model::StructureDef;
 use crate::validate::{Issue, IssueSeverity, IssueType};
+
+/// The canonical base of HL7's own extension definitions.
+const HL7_EXTENSIONS: &str = "http://hl7.org/fhir/";
 
 /// Checks an extension value of element `def`; returns the definition to walk it against.
 pub(super) fn check<'a>(
@@ -33,16 +43,32 @@ pub(super) fn check<'a>(
         None
     };
     let Some(found) = by_url.or(type_profile) else {
+        // A relative url names a sub-extension of the enclosing extension; when that one is
+        // not loaded, it was reported and its parts cannot be checked.
+        let parent_unknown = walker.holder.type_code == "Extension"
+            && walker
+                .holder
+                .url
+                .is_some_and(|parent| walker.cx.registry.structure(parent).is_none());
+        if !absolute && parent_unknown {
+            return None;
+        }
         if absolute || def.children().is_empty() {
-            let message = format!(
-                "The extension {url} is unknown, so it was not checked (unknown extension)"
-            );
-            walker.issue(
-                IssueSeverity::Warning,
-                IssueType::Extension,
-                "extension-unknown",
-                message,
-            );
+            if url.starts_with(HL7_EXTENSIONS) {
+                let message = format!(
+                    "The extension {url} is not loaded (it is defined by an HL7 extensions package), so it was not checked"
+                );
+                walker.issue(
+                    IssueSeverity::Warning,
+                    IssueType::Extension,
+                    "extension-not-loaded",
+                    message,
+                );
+            } else {
+                let message =
+                    format!("The extension {url} could not be found so is not allowed here");
+                walker.error(IssueType::Extension, "extension-unknown", message);
+            }
         }
         return None;
     };

@@ -106,8 +106,17 @@ pub(super) fn check(walker: &mut Walker<'_>, element: &Element, value: &Value, t
             walker.error(IssueType::Value, "primitive-max-length", message);
         }
     }
+    if max_length.is_none() && text.len() > MAX_STRING_BYTES {
+        let message = format!(
+            "value is longer than permitted maximum length of 1 MB ({MAX_STRING_BYTES} bytes)"
+        );
+        walker.error(IssueType::Value, "primitive-max-length", message);
+    }
     check_range(walker, element, &text, form(type_code));
 }
+
+/// The size limit of any string value (R4 `string`: "strings SHALL NOT exceed 1 MB").
+const MAX_STRING_BYTES: usize = 1024 * 1024;
 
 /// Checks an integer's text and range; false when it reported an issue.
 fn check_integer(walker: &mut Walker<'_>, text: &str, type_code: &str) -> bool {
