@@ -121,3 +121,52 @@ fn strings_are_at_most_one_megabyte() {
         assert_eq!(found, expect, "length {length}");
     }
 }
+
+/// `ele-1` is not evaluated as an invariant (the walk checks it): on the `ele-1.json`
+/// fixture, the walk reports every element where the FHIRPath of ele-1 is false, and also
+/// the primitives with only an id in their `_name` companion, which the FHIRPath engine does
+/// not see as elements at all (the Java validator reports them as ele-1 failures).
+#[test]
+fn the_walk_reports_where_ele_1_fails() {
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/walk/ele-1.json"
+    ));
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let resource = &fixture["resource"];
+    let reported: Vec<String> = issues(resource, &[])
+        .into_iter()
+        .filter(|i| i[0] == "error")
+        .map(|i| i[2].as_str().unwrap().to_string())
+        .collect();
+    let env = fhirpath::Environment::default();
+    let ele_1 = "(hasValue() or (children().count() > id.count()))";
+    // (location, FHIRPath to it, ele-1 fails there)
+    let candidates = [
+        ("Patient.implicitRules", "implicitRules", true),
+        ("Patient.language", "language", false),
+        ("Patient.identifier[0]", "identifier[0]", true),
+        ("Patient.identifier[1]", "identifier[1]", true),
+        ("Patient.identifier[2]", "identifier[2]", false),
+        ("Patient.name[0].given[0]", "name[0].given[0]", false),
+        ("Patient.name[0].given[1]", "name[0].given[1]", true),
+        ("Patient.name[0].given[2]", "name[0].given[2]", false),
+    ];
+    let mut fhirpath_failures = 0;
+    for (location, fhirpath, fails) in candidates {
+        let text = format!("{fhirpath}.select({ele_1}).allTrue()");
+        let holds = fhirpath::Expression::parse(&text)
+            .unwrap()
+            .evaluate_bool(resource, &env)
+            .unwrap()
+            .unwrap();
+        let walk = reported.iter().any(|r| r == location);
+        assert_eq!(walk, fails, "{location}: walk reports {reported:?}");
+        assert!(
+            holds || walk,
+            "{location}: ele-1 fails but the walk is silent"
+        );
+        fhirpath_failures += usize::from(!holds);
+    }
+    assert!(fhirpath_failures >= 2, "the fixture exercises ele-1");
+}

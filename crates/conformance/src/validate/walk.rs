@@ -40,6 +40,17 @@ use crate::model::{Derivation, Element, StructureDef, StructureKind};
 /// How deep nested resources (contained, Bundle entries, Parameters) may go.
 const MAX_NESTING: u32 = 16;
 
+/// The message of `ele-1`, which the walk checks (see [`rules::invariant::WALK_CHECKED`]).
+const ELE_1: &str = "Constraint failed: ele-1: 'All FHIR elements must have a @value or children'";
+
+/// Whether a primitive's `_name` companion has an extension (its children besides `id`).
+fn has_extension(companion: &Value) -> bool {
+    companion
+        .get("extension")
+        .and_then(Value::as_array)
+        .is_some_and(|e| !e.is_empty())
+}
+
 /// The stand-in for a primitive that has only its `_name` companion.
 static NULL: Value = Value::Null;
 
@@ -504,7 +515,11 @@ impl<'a> Walker<'a> {
                 None => child,
             };
             match (item, companion_item) {
-                (Value::Null, Some(c)) if !c.is_null() => {}
+                (Value::Null, Some(c)) if !c.is_null() => {
+                    if !has_extension(c) {
+                        self.error(IssueType::Invariant, "invariant-failed", ELE_1.into());
+                    }
+                }
                 (Value::Null, _) => self.error(
                     IssueType::Structure,
                     "structure-null",
@@ -548,6 +563,9 @@ impl<'a> Walker<'a> {
             self.walk_nested(def, value);
             return;
         }
+        if object.keys().all(|k| k == "id") && !object.is_empty() {
+            self.error(IssueType::Invariant, "invariant-failed", ELE_1.into());
+        }
         fixed::check(self, element, value);
         let mut body = self.body(def, type_code);
         let mut url = self.holder.url;
@@ -588,7 +606,8 @@ impl<'a> Walker<'a> {
     fn rules(&mut self, def: Def<'a>, value: &'a Value, type_code: &str) {
         let Some(element) = def.element() else { return };
         let reference = type_code == "Reference";
-        if element.binding.is_none() && element.constraints.is_empty() && !reference {
+        let invariants = rules::invariant::applies(element);
+        if element.binding.is_none() && !invariants && !reference {
             return;
         }
         let mut expression = std::mem::take(&mut self.expression);
@@ -603,14 +622,16 @@ impl<'a> Walker<'a> {
                 &mut self.issues,
             );
         }
-        rules::invariant::check(
-            self.cx,
-            element,
-            value,
-            type_code,
-            &expression,
-            &mut self.issues,
-        );
+        if invariants {
+            rules::invariant::check(
+                self.cx,
+                element,
+                value,
+                type_code,
+                &expression,
+                &mut self.issues,
+            );
+        }
         if reference {
             rules::reference::check(self.cx, element, value, &expression, &mut self.issues);
         }

@@ -19,7 +19,13 @@
 //! Two lists, each entry with its reason, change what is evaluated:
 //! - [`SKIPPED`]: the best-practice invariants of R4 (`dom-6`, `con-3`, marked with the
 //!   `elementdefinition-bestpractice` extension), which the Java validator does not report by
-//!   default; nothing else is skipped.
+//!   default;
+//! - [`WALK_CHECKED`]: `ele-1` (every element has a value or children), which applies to
+//!   every element of every resource and so dominated validation time; the structural walk
+//!   checks exactly it (an empty object, an object with only `id`, an empty string, `null`,
+//!   a primitive whose `_name` companion has no extension), on the same location.
+//!
+//! Nothing else is skipped.
 //! - [`CORRECTIONS`] (and [`corrected`]): published R4 expressions that are wrong as written
 //!   under FHIRPath's rules, mostly because they are empty, not true, when the element they
 //!   test is absent (`bdl-8` on an entry without `fullUrl`, `ref-1` on a Reference without
@@ -51,6 +57,25 @@ pub const SKIPPED: [(&str, &str); 2] = [
         "best practice (clinicalStatus for a problem-list item); not reported by default by the Java validator",
     ),
 ];
+
+/// Invariant keys the structural walk checks itself, with the reason; not evaluated here.
+pub const WALK_CHECKED: [(&str, &str); 1] = [(
+    "ele-1",
+    "the walk reports an element without a value or children (empty object or string, null, only an id, a primitive companion without extension); evaluating it on every element was most of the validation time",
+)];
+
+/// Whether `key` is evaluated by [`check`] (not in [`SKIPPED`] or [`WALK_CHECKED`]).
+pub fn evaluated(key: &str) -> bool {
+    !SKIPPED
+        .iter()
+        .chain(WALK_CHECKED.iter())
+        .any(|(k, _)| *k == key)
+}
+
+/// Whether [`check`] has anything to evaluate on `element`.
+pub fn applies(element: &Element) -> bool {
+    element.constraints.iter().any(|c| evaluated(&c.key))
+}
 
 /// Published invariant expressions that are wrong as written, with the text evaluated
 /// instead: `(key, published, corrected, why)`.
@@ -177,7 +202,7 @@ pub fn check(
     let env = Environment::default();
     let focus_type = focus_type(element, type_code);
     for constraint in &element.constraints {
-        if SKIPPED.iter().any(|(key, _)| *key == constraint.key) {
+        if !evaluated(&constraint.key) {
             continue;
         }
         let Some(text) = constraint.expression.as_deref() else {
