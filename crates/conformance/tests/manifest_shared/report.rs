@@ -100,6 +100,14 @@ pub fn render(run: &Run, (verdicts, counts, sets): (usize, usize, usize)) -> Str
          the release figures are in `profiles/README.md`.\n",
         l.packages, l.structures, l.value_sets, l.code_systems, l.millis
     );
+    let bench = std::fs::read_to_string(repo_dir().join("conformance/REPORT-bench.md"))
+        .map(|text| {
+            text.replacen("# ", "## Performance: ", 1)
+                .replace("\n## ", "\n### ")
+        })
+        .unwrap_or_else(|_| "## Performance\n\nNot measured.\n".to_string());
+    let _ = writeln!(out, "{}", bench.trim_end());
+    let _ = writeln!(out);
     let _ = writeln!(out, "## Skipped cases ({n_skipped})\n");
     let _ = writeln!(out, "| reason | cases | names |\n|---|---|---|");
     let mut reasons: Vec<_> = run.skipped.iter().collect();
