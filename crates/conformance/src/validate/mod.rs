@@ -96,7 +96,10 @@ fn issue_json(issue: &Issue) -> Value {
         "details".into(),
         json!({"coding": [{"system": "urn:fhirgate:validation-message", "code": issue.message_id}], "text": issue.message}),
     );
-    object.insert("expression".into(), json!([issue.expression]));
+    // A FHIR string is never empty: an issue about the input as a whole has no expression.
+    if !issue.expression.is_empty() {
+        object.insert("expression".into(), json!([issue.expression]));
+    }
     Value::Object(object)
 }
 
