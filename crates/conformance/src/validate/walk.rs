@@ -17,6 +17,7 @@
 //! ([`WalkCache`]); the location of a value is a stack of borrowed segments, rendered to a
 //! string only when an issue is reported.
 
+mod attachment;
 mod extension;
 mod fixed;
 mod index;
@@ -528,6 +529,20 @@ impl<'a> Walker<'a> {
                 _ => self.walk_value(def, item, type_code),
             }
             if let Some(c) = companion_item.filter(|c| !c.is_null()) {
+                if resource_id && has_extension(c) {
+                    // Resource.id is a System.String in R4: a logical id, not an element.
+                    let urls: Vec<&str> = c["extension"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|e| e.get("url").and_then(Value::as_str))
+                        .collect();
+                    let message = format!(
+                        "Extensions are not allowed on Resource.id ('{}')",
+                        urls.join("', '")
+                    );
+                    self.error(IssueType::Structure, "resource-id-extension", message);
+                }
                 self.walk_companion(type_code, &element.path, c);
             }
             if is_array {
@@ -565,6 +580,9 @@ impl<'a> Walker<'a> {
         }
         if object.keys().all(|k| k == "id") && !object.is_empty() {
             self.error(IssueType::Invariant, "invariant-failed", ELE_1.into());
+        }
+        if type_code == "Attachment" {
+            attachment::check(self, object);
         }
         fixed::check(self, element, value);
         let mut body = self.body(def, type_code);

@@ -294,11 +294,18 @@ fn resolve_in_bundle<'b>(
         }
         _ => return None,
     };
-    let matches: Vec<&Value> = entries
+    let mut matches: Vec<&Value> = entries
         .iter()
         .filter(|entry| full_url(entry).is_some_and(|url| same_url(url, &wanted)))
         .filter_map(|entry| entry.get("resource"))
         .collect();
+    // Several versions of one resource (as a history or a document may hold): a versioned
+    // reference means the one with that `meta.versionId`.
+    if matches.len() > 1
+        && let Some((_, version)) = wanted.split_once("/_history/")
+    {
+        matches.retain(|r| r.pointer("/meta/versionId").and_then(Value::as_str) == Some(version));
+    }
     match matches.as_slice() {
         [one] => one.get("resourceType").and_then(Value::as_str),
         [] => {
