@@ -24,6 +24,7 @@ mod index;
 mod nested;
 mod path;
 mod primitive;
+mod quantity;
 mod shape;
 mod slicing;
 mod xhtml;
@@ -583,6 +584,9 @@ impl<'a> Walker<'a> {
         }
         if type_code == "Attachment" {
             attachment::check(self, object);
+        }
+        if element.min_value.is_some() || element.max_value.is_some() {
+            quantity::check(self, element, object);
         }
         fixed::check(self, element, value);
         let mut body = self.body(def, type_code);
