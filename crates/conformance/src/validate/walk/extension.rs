@@ -97,6 +97,18 @@ pub(super) fn check<'a>(
     Some(found)
 }
 
+/// Whether context `Resource.x` or `DomainResource.x` names `element_path` (`Patient.x`): the
+/// resource's element inherited from that base.
+fn inherited(context: &str, element_path: &str) -> bool {
+    let Some((base, rest)) = context.split_once('.') else {
+        return false;
+    };
+    matches!(base, "Resource" | "DomainResource")
+        && element_path
+            .split_once('.')
+            .is_some_and(|(_, tail)| tail == rest)
+}
+
 /// Whether `definition` may be used on the object that holds this extension.
 fn check_context(walker: &mut Walker<'_>, definition: &StructureDef, url: &str) {
     if definition.contexts.is_empty() {
@@ -130,6 +142,7 @@ fn check_context(walker: &mut Walker<'_>, definition: &StructureDef, url: &str) 
                     || expression == "Element"
                     || expression == "Base"
                     || (holder_is_resource && matches!(expression, "Resource" | "DomainResource"))
+                    || inherited(expression, &element_path)
             }
             "extension" => holder.url == Some(expression),
             _ => fhirpath_allows(walker, expression),
@@ -185,5 +198,24 @@ fn fhirpath_allows(walker: &Walker<'_>, expression: &str) -> bool {
             _ => false,
         }),
         Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inherited;
+
+    #[test]
+    fn contexts_on_base_resource_elements() {
+        for (context, path, expect) in [
+            ("DomainResource.text", "Patient.text", true),
+            ("Resource.meta", "Observation.meta", true),
+            ("DomainResource.text", "Patient.name", false),
+            ("Patient.text", "Patient.text", false),
+            ("DomainResource", "Patient", false),
+            ("DomainResource.text", "Patient.contact.text", false),
+        ] {
+            assert_eq!(inherited(context, path), expect, "{context} on {path}");
+        }
     }
 }
