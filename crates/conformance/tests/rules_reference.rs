@@ -159,6 +159,15 @@ fn references_outside_a_bundle() {
             vec!["error reference-format @Observation.subject"],
         ),
         (
+            "a longer path that is not Type/id/_history/v",
+            OBSERVATION,
+            "Observation.subject",
+            json!({"reference": "XXX/_history/1"}),
+            vec![
+                "warning reference-suspicious @Observation.subject: The syntax of the reference 'XXX/_history/1' looks incorrect, and it should be checked",
+            ],
+        ),
+        (
             "conditional reference",
             OBSERVATION,
             "Observation.subject",

@@ -160,6 +160,21 @@ pub fn check(
     };
     let mut resolved_type: Option<&str> = None;
     match target {
+        // A longer path whose segments are not `Type/id/_history/v` (as the Java validator: a
+        // warning to check it, the server may know what it means); an id alone or an unknown
+        // `Type/id` is an error.
+        Target::Invalid if reference.split('/').count() > 2 && !reference.contains('?') => {
+            issues.push(Issue::new(
+                IssueSeverity::Warning,
+                IssueType::Invalid,
+                "reference-suspicious",
+                expression,
+                format!(
+                    "The syntax of the reference '{reference}' looks incorrect, and it should be checked"
+                ),
+            ));
+            return;
+        }
         Target::Invalid => {
             issues.push(Issue::new(
                 IssueSeverity::Error,
