@@ -499,7 +499,7 @@ impl<'m> Context<'m> {
                                         .is_some_and(|found| found.element.name == element)
                                 })
                             });
-                            if taken {
+                            if taken || observation_value_clash(resource_type, &name, old) {
                                 conflicts.push(name);
                             } else {
                                 old.insert(name, value);
@@ -607,6 +607,19 @@ impl<'m> Context<'m> {
         });
         (self.resources, self.report)
     }
+}
+
+/// An Observation whose repeated values are components (with its own code) has no `value[x]`,
+/// and one with `value[x]` takes no such components (R4 obs-7): a second mention of the same
+/// Observation does not add the one beside the other.
+fn observation_value_clash(
+    resource_type: &str,
+    name: &str,
+    old: &serde_json::Map<String, Value>,
+) -> bool {
+    resource_type == "Observation"
+        && ((name.starts_with("value") && old.contains_key("component"))
+            || (name == "component" && old.keys().any(|key| key.starts_with("value"))))
 }
 
 #[cfg(test)]

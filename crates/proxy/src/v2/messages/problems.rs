@@ -93,4 +93,36 @@ NTE|1||Patient reports nocturia";
             &super::super::sched_common::test_support::resources(&bundle, "Condition")[0];
         assert!(condition.get("clinicalStatus").is_none(), "{condition:#}");
     }
+
+    #[test]
+    fn an_abated_problem_is_resolved_or_loses_the_abatement() {
+        // PRB-9 without PRB-14: resolved (con-4).
+        let resolved = PPR.replace("||||||confirmed|ACTIVE||", "||20040620||||confirmed|||");
+        check(
+            &resolved,
+            "Condition",
+            json!({
+                "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "resolved"}]},
+                "abatementDateTime": "2004-06-20"
+            }),
+        );
+        // PRB-9 with PRB-14 ACTIVE: the abatement is left out.
+        let active = PPR.replace(
+            "||||||confirmed|ACTIVE||",
+            "||20040620||||confirmed|ACTIVE||",
+        );
+        let (bundle, _) = check(
+            &active,
+            "Condition",
+            json!({
+                "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]}
+            }),
+        );
+        let condition =
+            &super::super::sched_common::test_support::resources(&bundle, "Condition")[0];
+        assert!(
+            condition.get("abatementDateTime").is_none(),
+            "{condition:#}"
+        );
+    }
 }

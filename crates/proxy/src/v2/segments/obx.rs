@@ -148,9 +148,14 @@ pub fn observation<'m>(
         .as_ref()
         .and_then(dt::identifier_key)
         .unwrap_or(ResourceKey::Segment(obx.index()));
-    let mut values_iter = values.values.into_iter();
-    let first_value = values_iter.next();
-    let components: Vec<Value> = values_iter
+    // One value is `value[x]`; several (a repeating single-valued OBX-5) are all components with
+    // the Observation's code and no `value[x]`: R4 obs-7 forbids a component with the
+    // Observation's own code beside a value.
+    let several = values.values.len() > 1;
+    let mut all_values = values.values.into_iter();
+    let first_value = if several { None } else { all_values.next() };
+    let components = all_values;
+    let components: Vec<Value> = components
         .map(|(member, value)| {
             let mut component = serde_json::Map::new();
             component.insert("code".into(), code.clone().unwrap_or(Value::Null));

@@ -144,15 +144,24 @@ fn coded_dates_and_times() {
 }
 
 #[test]
-fn extra_repetitions_of_a_single_value_type_become_components() {
+fn repetitions_of_a_single_value_type_all_become_components_without_value() {
     check(
         "OBX|1|CE|X^Y^L||A^Alpha^L~B^Beta^L||||||F\r",
         "Observation",
         json!({
-            "valueCodeableConcept": {"coding": [{"code": "A", "display": "Alpha"}]},
-            "component": [{"code": {"coding": [{"code": "X", "display": "Y"}]}, "valueCodeableConcept": {"coding": [{"code": "B", "display": "Beta"}]}}]
+            "component": [
+                {"code": {"coding": [{"code": "X", "display": "Y"}]}, "valueCodeableConcept": {"coding": [{"code": "A", "display": "Alpha"}]}},
+                {"code": {"coding": [{"code": "X", "display": "Y"}]}, "valueCodeableConcept": {"coding": [{"code": "B", "display": "Beta"}]}}
+            ]
         }),
     );
+    let (resources, _) = convert("OBX|1|NM|8867-4^Heart rate^LN||60~120|/min|||||F\r");
+    let observation = resources
+        .iter()
+        .find(|r| r["resourceType"] == "Observation")
+        .unwrap();
+    assert!(observation.get("valueQuantity").is_none());
+    assert_eq!(observation["component"].as_array().map(Vec::len), Some(2));
 }
 
 #[test]

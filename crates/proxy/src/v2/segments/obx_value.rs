@@ -13,9 +13,10 @@
 //! | ED, RP | an Attachment each (the caller puts them into a DocumentReference) |
 //! | NA, HD, VR, unknown | `valueString` (see DIFFERENCES.md) |
 //!
-//! A value type allowing one value (all but the text types and ED/RP): the first repetition is
-//! `value[x]`, every further repetition becomes an `Observation.component` with the same code,
-//! so that nothing is dropped.
+//! A value type allowing one value (all but the text types and ED/RP) with several repetitions:
+//! the Observation has no `value[x]` and every repetition becomes an `Observation.component`
+//! with the same code (R4 obs-7 forbids such a component beside `value[x]`), so that nothing is
+//! dropped.
 
 use std::borrow::Cow;
 

@@ -10,7 +10,9 @@
 //! - `verificationStatus` PRB-13 (confirmation status) likewise against condition-ver-status.
 //! - PRB-1 (action code, table 0287) `DE` (delete) → `verificationStatus` `entered-in-error`,
 //!   and no `clinicalStatus` (invariant con-5); other action codes are read and need nothing.
-//! - `onsetDateTime` PRB-16, else `onsetString` PRB-17; `abatementDateTime` PRB-9;
+//! - `onsetDateTime` PRB-16, else `onsetString` PRB-17; `abatementDateTime` PRB-9 (with no
+//!   PRB-14, `clinicalStatus` becomes `resolved`; with a PRB-14 that is not inactive, resolved
+//!   or remission, or on a delete, PRB-9 is left out with an issue: invariant con-4);
 //!   `recordedDate` PRB-7; `subject` the patient (required: without one no Condition);
 //!   `encounter` the visit; `note` the NTEs.
 //!
@@ -112,10 +114,38 @@ pub fn condition<'m>(
             .text(prb, 17)
             .map(|text| ("onsetString", text.into_owned())),
     };
-    let abatement = ctx.item(prb, 9).and_then(|item| {
+    let mut abatement = ctx.item(prb, 9).and_then(|item| {
         ctx.unused_components(&item, &[1]);
         dt::datetime(ctx, &item, 1)
     });
+    if abatement.is_some() {
+        // con-4: an abated Condition is inactive, resolved or in remission.
+        let location = Location::field(prb.index(), "PRB", 9);
+        let status = clinical
+            .as_ref()
+            .and_then(|c| c.pointer("/coding/0/code"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        match status.as_deref() {
+            Some("inactive" | "resolved" | "remission") => {}
+            None if !deleted => {
+                ctx.issue(
+                    IssueSeverity::Information,
+                    location,
+                    "PRB-9 (actual resolution date) without a life cycle status: clinicalStatus resolved (con-4)",
+                );
+                clinical = Some(json!({"coding": [{"system": CLINICAL, "code": "resolved"}]}));
+            }
+            _ => {
+                ctx.issue(
+                    IssueSeverity::Warning,
+                    location,
+                    "PRB-9 (actual resolution date) left out: the Condition's clinicalStatus is not inactive, resolved or remission (con-4)",
+                );
+                abatement = None;
+            }
+        }
+    }
     let recorded = ctx.item(prb, 7).and_then(|item| {
         ctx.unused_components(&item, &[1]);
         dt::datetime(ctx, &item, 1)

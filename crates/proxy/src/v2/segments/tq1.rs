@@ -8,7 +8,11 @@
 //!   `repeat.offset` when RPT-9 is empty; TQ1-6 → `repeat.boundsDuration` when TQ1-7 and TQ1-8
 //!   are empty (otherwise TQ1-6 stays in the report: computing a bound from it is arithmetic
 //!   the table asks for but a sender rarely means); TQ1-7/8 → `repeat.boundsPeriod`; TQ1-13 →
-//!   `repeat.duration`/`durationUnit`; TQ1-14 → `repeat.countMax`. TQ1-1 is consumed.
+//!   `repeat.duration`/`durationUnit`; TQ1-14 → `repeat.count` (the table says `countMax`, but
+//!   R4 tim-8 forbids `countMax` without `count`, and a total is an exact count). When TQ1-4
+//!   gives times of day, RPT-8 is not mapped to `repeat.when` (R4 tim-10 forbids both) and stays
+//!   in the report with an issue; an offset without an event is left out with an issue (R4
+//!   tim-9). TQ1-1 is consumed.
 //! - [`priority`]: TQ1-9 through ExtendedPriorityCodes (table 0485) → request priority.
 //! - [`quantity`] (TQ1-2), [`condition_text`] (TQ1-10), [`text_instruction`] (TQ1-11).
 //! - TQ1-12 (conjunction) has no FHIR member and stays in the report.
@@ -30,6 +34,23 @@ pub fn timing<'m>(ctx: &mut Context<'m>, tq1: &Segment<'m>) -> Option<Value> {
     let mut repeat = Map::new();
     let mut code = None;
     let mut offset_from_pattern = false;
+    let times: Vec<Value> = ctx
+        .items(tq1, 4)
+        .iter()
+        .filter_map(|item| {
+            ctx.unused_components(item, &[1]);
+            let text = item.text(1)?;
+            let time = time_of_day(&text);
+            if time.is_none() {
+                ctx.issue(
+                    IssueSeverity::Error,
+                    item.location(),
+                    format!("TQ1-4 {text:?} is not a time of day: left out"),
+                );
+            }
+            time.map(Value::String)
+        })
+        .collect();
     let patterns = ctx.items(tq1, 3);
     for (n, rpt) in patterns.iter().enumerate() {
         if n > 0 {
@@ -48,7 +69,17 @@ pub fn timing<'m>(ctx: &mut Context<'m>, tq1: &Segment<'m>) -> Option<Value> {
             repeat.insert("periodUnit".into(), json!(unit));
             handled.extend([5, 6]);
         }
-        if let Some(event) = rpt.text(8) {
+        if let Some(event) = rpt.text(8)
+            && !times.is_empty()
+        {
+            ctx.issue(
+                IssueSeverity::Warning,
+                rpt.component_location(8),
+                format!(
+                    "TQ1-3 RPT-8 {event:?} not mapped: TQ1-4 gives times of day, and R4 forbids `when` beside `timeOfDay`"
+                ),
+            );
+        } else if let Some(event) = rpt.text(8) {
             let mapped = ctx
                 .vocabulary()
                 .map("EventRelatedPeriod", &event)
@@ -66,23 +97,6 @@ pub fn timing<'m>(ctx: &mut Context<'m>, tq1: &Segment<'m>) -> Option<Value> {
         }
         ctx.unused_components(rpt, &handled);
     }
-    let times: Vec<Value> = ctx
-        .items(tq1, 4)
-        .iter()
-        .filter_map(|item| {
-            ctx.unused_components(item, &[1]);
-            let text = item.text(1)?;
-            let time = time_of_day(&text);
-            if time.is_none() {
-                ctx.issue(
-                    IssueSeverity::Error,
-                    item.location(),
-                    format!("TQ1-4 {text:?} is not a time of day: left out"),
-                );
-            }
-            time.map(Value::String)
-        })
-        .collect();
     if !offset_from_pattern && let Some(item) = ctx.item(tq1, 5) {
         ctx.unused_components(&item, &[1, 2]);
         match minutes(item.text(1).as_deref(), item.sub_text(2, 1).as_deref()) {
@@ -132,7 +146,7 @@ pub fn timing<'m>(ctx: &mut Context<'m>, tq1: &Segment<'m>) -> Option<Value> {
     if let Some(total) = ctx.text(tq1, 14) {
         match total.parse::<u32>() {
             Ok(count) if count > 0 => {
-                repeat.insert("countMax".into(), json!(count));
+                repeat.insert("count".into(), json!(count));
             }
             _ => ctx.issue(
                 IssueSeverity::Error,
@@ -143,6 +157,13 @@ pub fn timing<'m>(ctx: &mut Context<'m>, tq1: &Segment<'m>) -> Option<Value> {
     }
     if !times.is_empty() {
         repeat.insert("timeOfDay".into(), Value::Array(times));
+    }
+    if !repeat.contains_key("when") && repeat.remove("offset").is_some() {
+        ctx.issue(
+            IssueSeverity::Warning,
+            Location::field(tq1.index(), "TQ1", 3),
+            "Timing offset (RPT-9/10 or TQ1-5) left out: R4 allows an offset only with an event (`when`, tim-9)",
+        );
     }
     let repeat = ordered_repeat(repeat);
     let mut timing = Map::new();
@@ -304,6 +325,7 @@ fn ordered_repeat(mut repeat: Map<String, Value>) -> Map<String, Value> {
     const ORDER: &[&str] = &[
         "boundsDuration",
         "boundsPeriod",
+        "count",
         "countMax",
         "duration",
         "durationUnit",
@@ -368,14 +390,12 @@ mod tests {
             json!({
                 "repeat": {
                     "boundsPeriod": {"start": "2019-11-04T10:30:00+02:15", "end": "2019-11-04T11:30:00+02:15"},
-                    "countMax": 2,
+                    "count": 2,
                     "duration": 1,
                     "durationUnit": "h",
                     "period": 180,
                     "periodUnit": "min",
-                    "timeOfDay": ["11:30:05", "12:00:00"],
-                    "when": ["PCM"],
-                    "offset": 6
+                    "timeOfDay": ["11:30:05", "12:00:00"]
                 },
                 "code": {"coding": [{
                     "system": "http://terminology.hl7.org/CodeSystem/v2-0335",
@@ -384,6 +404,20 @@ mod tests {
                 }]}
             }),
             Some("stat"),
+            &[
+                "unmapped component TQ1(1)-3[1].8",
+                "warning at TQ1(1)-3[1].8: TQ1-3 RPT-8 \"PCM\" not mapped: TQ1-4 gives times of day, and R4 forbids `when` beside `timeOfDay`",
+                "warning at TQ1(1)-3: Timing offset (RPT-9/10 or TQ1-5) left out: R4 allows an offset only with an event (`when`, tim-9)",
+            ],
+        );
+    }
+
+    #[test]
+    fn event_timing_without_times_of_day_is_when() {
+        check(
+            "TQ1|1||^^^^^^^ACM^30^min",
+            json!({"repeat": {"when": ["ACM"], "offset": 30}}),
+            None,
             &[],
         );
     }
