@@ -15,9 +15,11 @@
 //! `LN` → `http://loinc.org`) and [`ucum_unit`] (`mmHg` → `mm[Hg]`).
 
 mod systems;
+mod tables;
 mod ucum;
 
 pub use systems::{coding_system_uri, v2_table_system};
+pub use tables::v2_table_has_code;
 pub use ucum::ucum_unit;
 
 use std::collections::HashMap;

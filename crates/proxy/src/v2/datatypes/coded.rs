@@ -4,7 +4,9 @@
 //! Each triplet (CWE-1..3, the alternate CWE-4..6, and the second alternate CWE-10..12 of
 //! v2.7+) becomes a coding. Its system: the CWE-3 name through [`vocab::coding_system_uri`]
 //! (`LN` → `http://loinc.org`, `HL70005` → the v2 table), a CWE-3 that already is a URI or an
-//! OID as such, or, when CWE-3 is empty, the v2 table the field is bound to. A local system name
+//! OID as such, or, when CWE-3 is empty, the v2 table the field is bound to — only for a code
+//! that table has (`vocab::v2_table_has_code`; another code keeps no system, with a warning,
+//! since the table is our inference and not the sender's claim). A local system name
 //! (`L`, `99zzz`) is not a URI: the coding keeps code and display without a system, with an
 //! information issue. A site `code_maps` entry for (system name as written, code) adds the
 //! standard coding right after the original one; for a table-bound field without CWE-3 the
@@ -76,7 +78,21 @@ pub fn codeable_concept<'m>(
         let table = table.filter(|_| idx == 0 && system_name.is_none());
         let system = match (&system_name, table) {
             (Some(name), _) => coding_system(ctx, name, cwe, triplet.system),
-            (None, Some(table)) => vocab::v2_table_system(table),
+            // The table is our inference, not the sender's claim: only a code the table has
+            // gets its system.
+            (None, Some(table)) => match vocab::v2_table_has_code(table, &code) {
+                Some(false) => {
+                    ctx.issue(
+                        IssueSeverity::Warning,
+                        cwe.component_location(triplet.code),
+                        format!(
+                            "{code:?} is not a code of HL7 table {table} and CWE-3 names no coding system: kept without a system"
+                        ),
+                    );
+                    None
+                }
+                _ => vocab::v2_table_system(table),
+            },
             (None, None) => None,
         };
         let mut coding = Map::new();
@@ -238,6 +254,23 @@ mod tests {
             Some("0001"),
             Some(
                 json!({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0001", "code": "F"}]}),
+            ),
+            &[],
+        );
+        // A code the inferred table lacks keeps no system; the sender's explicit system stays.
+        check(
+            "Vegan^Vegan diet",
+            Some("0159"),
+            Some(json!({"coding": [{"code": "Vegan", "display": "Vegan diet"}]})),
+            &[
+                "warning at OBX(1)-3[1].1: \"Vegan\" is not a code of HL7 table 0159 and CWE-3 names no coding system: kept without a system",
+            ],
+        );
+        check(
+            "Vegan^Vegan diet^HL70159",
+            Some("0159"),
+            Some(
+                json!({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0159", "code": "Vegan", "display": "Vegan diet"}]}),
             ),
             &[],
         );
