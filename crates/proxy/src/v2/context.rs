@@ -695,6 +695,25 @@ ZPI|custom|data\r";
             let merged = &ctx.resources()[1].resource;
             assert!(merged.get("valueString").is_none(), "{merged}");
             assert_eq!(merged["status"], "final");
+            // Nor a value beside repeated values as components (obs-7), nor the reverse.
+            let repeated = ResourceKey::Natural("repeated".into());
+            ctx.add("Observation", repeated.clone(), |id| {
+                serde_json::json!({"resourceType": "Observation", "id": id.to_string(), "component": [{"valueString": "a"}]})
+            });
+            ctx.add("Observation", repeated, |id| {
+                serde_json::json!({"resourceType": "Observation", "id": id.to_string(), "valueString": "b"})
+            });
+            let merged = &ctx.resources()[2].resource;
+            assert!(merged.get("valueString").is_none(), "{merged}");
+            let single = ResourceKey::Natural("single".into());
+            ctx.add("Observation", single.clone(), |id| {
+                serde_json::json!({"resourceType": "Observation", "id": id.to_string(), "valueString": "a"})
+            });
+            ctx.add("Observation", single, |id| {
+                serde_json::json!({"resourceType": "Observation", "id": id.to_string(), "component": [{"valueString": "b"}]})
+            });
+            let merged = &ctx.resources()[3].resource;
+            assert!(merged.get("component").is_none(), "{merged}");
         });
     }
 
