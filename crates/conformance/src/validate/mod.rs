@@ -34,6 +34,24 @@ pub struct ValidateOptions {
     pub profiles: Vec<String>,
 }
 
+/// Optional checks a site turns on or off, as the Java validator's settings of the same
+/// names do. The default matches the Java validator's defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Checks {
+    /// `security-checks`: a `string` or `markdown` value that looks like it holds HTML tags
+    /// is an error (otherwise an information issue for a `string`).
+    pub security: bool,
+    /// `noHtmlInMarkdown`: a `markdown` value with what looks like an HTML tag is an error
+    /// (otherwise a warning).
+    pub no_html_in_markdown: bool,
+    /// `validateContains: IGNORE`: contained resources are not validated.
+    pub ignore_contained: bool,
+    /// `allowExamples`: an extension whose url is under `example.org` or `acme.com` and
+    /// whose definition is not loaded is reported as not checked instead of an error (as
+    /// for spec and IG examples).
+    pub allow_examples: bool,
+}
+
 /// The result of validating one resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
@@ -109,6 +127,7 @@ pub struct Validator {
     registry: Arc<Registry>,
     invariants: Arc<InvariantCache>,
     walk: Arc<walk::WalkCache>,
+    checks: Checks,
 }
 
 /// What a rule needs to know while checking one element.
@@ -134,7 +153,14 @@ impl Validator {
             registry,
             invariants,
             walk,
+            checks: Checks::default(),
         }
+    }
+
+    /// This validator with the optional `checks` set.
+    pub fn with_checks(mut self, checks: Checks) -> Validator {
+        self.checks = checks;
+        self
     }
 
     /// The loaded definitions.
@@ -161,6 +187,6 @@ impl Validator {
             resource,
             bundle: None,
         };
-        walk::validate_resource(cx, &self.walk, resource, &options.profiles)
+        walk::validate_resource(cx, &self.walk, self.checks, resource, &options.profiles)
     }
 }

@@ -18,6 +18,7 @@
 //! string only when an issue is reported.
 
 mod attachment;
+mod content;
 mod extension;
 mod fixed;
 mod index;
@@ -36,7 +37,7 @@ use path::{Path, Seg};
 use shape::group_count;
 pub(crate) use shape::json_kind;
 
-use super::{Cx, Issue, IssueSeverity, IssueType, Outcome, rules};
+use super::{Checks, Cx, Issue, IssueSeverity, IssueType, Outcome, rules};
 use crate::model::{Derivation, Element, StructureDef, StructureKind};
 
 /// How deep nested resources (contained, Bundle entries, Parameters) may go.
@@ -61,6 +62,7 @@ static NULL: Value = Value::Null;
 pub fn validate_resource(
     cx: Cx<'_>,
     cache: &WalkCache,
+    checks: Checks,
     resource: &Value,
     requested: &[String],
 ) -> Outcome {
@@ -86,6 +88,7 @@ pub fn validate_resource(
         return outcome;
     };
     let mut walker = Walker::new(cx, cache, base);
+    walker.checks = checks;
     walker.path.push(Seg::Name(resource_type));
     walker.resource_type = resource_type;
     walker.resource_start = 1;
@@ -97,7 +100,13 @@ pub fn validate_resource(
     for structure in Walker::to_walk(&profiles) {
         walker.walk_root(structure, resource);
     }
-    outcome.issues = dedup(walker.issues);
+    let mut issues = walker.issues;
+    if checks.ignore_contained {
+        // dom-3 (every contained resource is referenced) is part of checking contained
+        // resources, which `validateContains: IGNORE` turns off.
+        issues.retain(|issue| !issue.message.starts_with("Constraint failed: dom-3:"));
+    }
+    outcome.issues = dedup(issues);
     outcome
 }
 
@@ -216,6 +225,8 @@ pub(crate) struct Walker<'a> {
     nesting: u32,
     /// A reused buffer for the expression handed to the rules.
     expression: String,
+    /// The optional checks turned on.
+    checks: Checks,
 }
 
 impl<'a> Walker<'a> {
@@ -231,6 +242,7 @@ impl<'a> Walker<'a> {
             holder: Holder::default(),
             nesting: 0,
             expression: String::new(),
+            checks: Checks::default(),
         }
     }
 
@@ -239,6 +251,7 @@ impl<'a> Walker<'a> {
         let mut walker = Walker::new(self.cx, self.cache, self.profile);
         walker.resource_type = self.resource_type;
         walker.nesting = self.nesting;
+        walker.checks = self.checks;
         walker
     }
 

@@ -7,7 +7,8 @@
 //! checked, and a site that uses its own extensions loads their package. The exception is
 //! an extension under `http://hl7.org/fhir/` (the HL7 extensions packages, which the Java
 //! validator loads by itself and which are not compiled here): a warning that it was not
-//! checked.
+//! checked. With [`Checks::allow_examples`](crate::validate::Checks), one on an example domain
+//! is also only reported as not checked.
 //!
 //! Context kinds: `element` (a type name, an element path, or a base such as `Element`,
 //! `Resource`, `DomainResource`, `BackboneElement`) and `extension` (the url of the enclosing
@@ -64,6 +65,16 @@ pub(super) fn check<'a>(
                     "extension-not-loaded",
                     message,
                 );
+            } else if walker.checks.allow_examples && is_example(url) {
+                let message = format!(
+                    "The extension {url} is an example extension that is not loaded, so it was not checked"
+                );
+                walker.issue(
+                    IssueSeverity::Information,
+                    IssueType::Extension,
+                    "extension-not-loaded",
+                    message,
+                );
             } else {
                 let message =
                     format!("The extension {url} could not be found so is not allowed here");
@@ -97,6 +108,11 @@ pub(super) fn check<'a>(
     Some(found)
 }
 
+/// Whether `url` is on an example domain (`example.org`, `acme.com`).
+fn is_example(url: &str) -> bool {
+    url.contains("example.org") || url.contains("acme.com")
+}
+
 /// Whether context `Resource.x` or `DomainResource.x` names `element_path` (`Patient.x`): the
 /// resource's element inherited from that base.
 fn inherited(context: &str, element_path: &str) -> bool {
@@ -107,6 +123,37 @@ fn inherited(context: &str, element_path: &str) -> bool {
         && element_path
             .split_once('.')
             .is_some_and(|(_, tail)| tail == rest)
+}
+
+/// Whether context `Type.x.y` (an element of a complex datatype) names `element_path`
+/// (`Patient.address.line`): the path ends with `.x.y` and what precedes it is of that type
+/// in R4 (`Patient.address` is an `Address`), as the Java validator also matches an element
+/// by its path within the datatype that holds it.
+fn in_datatype(context: &str, element_path: &str) -> bool {
+    let Some((type_name, rest)) = context.split_once('.') else {
+        return false;
+    };
+    let Some(prefix) = element_path
+        .strip_suffix(rest)
+        .and_then(|p| p.strip_suffix('.'))
+    else {
+        return false;
+    };
+    let table = fhir::r4_types::TypeTable::r4();
+    let mut names = prefix.split('.');
+    let Some(mut current) = names.next().map(str::to_owned) else {
+        return false;
+    };
+    for name in names {
+        let Some(found) = table.element(&current, name) else {
+            return false;
+        };
+        match &found.element_type.target {
+            fhir::r4_types::Target::Complex(next) => current = next.to_string(),
+            _ => return false,
+        }
+    }
+    current == type_name
 }
 
 /// Whether `definition` may be used on the object that holds this extension.
@@ -143,6 +190,7 @@ fn check_context(walker: &mut Walker<'_>, definition: &StructureDef, url: &str) 
                     || expression == "Base"
                     || (holder_is_resource && matches!(expression, "Resource" | "DomainResource"))
                     || inherited(expression, &element_path)
+                    || in_datatype(expression, &element_path)
             }
             "extension" => holder.url == Some(expression),
             _ => fhirpath_allows(walker, expression),
@@ -203,7 +251,7 @@ fn fhirpath_allows(walker: &Walker<'_>, expression: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::inherited;
+    use super::{in_datatype, inherited};
 
     #[test]
     fn contexts_on_base_resource_elements() {
@@ -216,6 +264,19 @@ mod tests {
             ("DomainResource.text", "Patient.contact.text", false),
         ] {
             assert_eq!(inherited(context, path), expect, "{context} on {path}");
+        }
+    }
+
+    #[test]
+    fn contexts_on_datatype_elements() {
+        for (context, path, expect) in [
+            ("Address.line", "Patient.address.line", true),
+            ("Address.line", "Organization.contact.address.line", true),
+            ("Address.line", "Patient.name.given", false),
+            ("HumanName.given", "Patient.address.line", false),
+            ("Address.line", "Patient.line", false),
+        ] {
+            assert_eq!(in_datatype(context, path), expect, "{context} on {path}");
         }
     }
 }

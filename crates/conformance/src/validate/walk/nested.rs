@@ -76,6 +76,13 @@ impl<'a> Walker<'a> {
             self.error(IssueType::Structure, "resource-nesting", message);
             return;
         }
+        if self.checks.ignore_contained
+            && def
+                .element()
+                .is_some_and(|e| e.path.ends_with(".contained"))
+        {
+            return;
+        }
         let saved = (self.cx, self.resource_start, self.resource_type);
         let path = def.element().map_or("", |e| e.path.as_str());
         if path == "Bundle.entry.resource" {

@@ -113,6 +113,7 @@ pub(super) fn check(walker: &mut Walker<'_>, element: &Element, value: &Value, t
         walker.error(IssueType::Value, "primitive-max-length", message);
     }
     check_range(walker, element, &text, form(type_code));
+    super::content::check(walker, &text, type_code);
 }
 
 /// The size limit of any string value (R4 `string`: "strings SHALL NOT exceed 1 MB").
