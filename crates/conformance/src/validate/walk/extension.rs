@@ -108,6 +108,13 @@ pub(super) fn check<'a>(
     Some(found)
 }
 
+/// Whether R4 resource type `name` is what R5 calls a `CanonicalResource` (contexts of
+/// extensions shared across versions name it): one with a `url` and a `status`.
+fn is_canonical_resource(name: &str) -> bool {
+    let table = fhir::r4_types::TypeTable::r4();
+    table.element(name, "url").is_some() && table.element(name, "status").is_some()
+}
+
 /// Whether `url` is on an example domain (`example.org`, `acme.com`).
 fn is_example(url: &str) -> bool {
     url.contains("example.org") || url.contains("acme.com")
@@ -189,6 +196,9 @@ fn check_context(walker: &mut Walker<'_>, definition: &StructureDef, url: &str) 
                     || expression == "Element"
                     || expression == "Base"
                     || (holder_is_resource && matches!(expression, "Resource" | "DomainResource"))
+                    || (holder_is_resource
+                        && matches!(expression, "CanonicalResource" | "MetadataResource")
+                        && is_canonical_resource(holder_type))
                     || inherited(expression, &element_path)
                     || in_datatype(expression, &element_path)
             }
@@ -251,7 +261,7 @@ fn fhirpath_allows(walker: &Walker<'_>, expression: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{in_datatype, inherited};
+    use super::{in_datatype, inherited, is_canonical_resource};
 
     #[test]
     fn contexts_on_base_resource_elements() {
@@ -264,6 +274,18 @@ mod tests {
             ("DomainResource.text", "Patient.contact.text", false),
         ] {
             assert_eq!(inherited(context, path), expect, "{context} on {path}");
+        }
+    }
+
+    #[test]
+    fn canonical_resources() {
+        for (name, expect) in [
+            ("CodeSystem", true),
+            ("StructureDefinition", true),
+            ("Patient", false),
+            ("Observation", false),
+        ] {
+            assert_eq!(is_canonical_resource(name), expect, "{name}");
         }
     }
 
