@@ -105,6 +105,7 @@ pub(super) fn check<'a>(
         _ => {}
     }
     check_context(walker, found, url);
+    check_context_invariants(walker, found, url);
     Some(found)
 }
 
@@ -212,13 +213,7 @@ fn check_context(walker: &mut Walker<'_>, definition: &StructureDef, url: &str) 
             .iter()
             .map(|c| format!("{}:{}", c.kind.chars().next().unwrap_or('?'), c.expression))
             .collect();
-        let mut expression = walker.path.render();
-        if let Some(cut) = expression
-            .rfind(".extension")
-            .or_else(|| expression.rfind(".modifierExtension"))
-        {
-            expression.truncate(cut);
-        }
+        let expression = holder_expression(walker);
         walker.issues.push(Issue::new(
             IssueSeverity::Error,
             IssueType::Extension,
@@ -229,6 +224,58 @@ fn check_context(walker: &mut Walker<'_>, definition: &StructureDef, url: &str) 
                 contexts.join(", ")
             ),
         ));
+    }
+}
+
+/// The location of the object that holds the extension being checked.
+fn holder_expression(walker: &Walker<'_>) -> String {
+    let mut expression = walker.path.render();
+    if let Some(cut) = expression
+        .rfind(".extension")
+        .or_else(|| expression.rfind(".modifierExtension"))
+    {
+        expression.truncate(cut);
+    }
+    expression
+}
+
+/// The definition's `contextInvariant`s, evaluated with the holder as focus: one that is
+/// false makes the extension not allowed there. One that does not parse or evaluate, or is
+/// not a boolean, is not held against the extension (it cannot be checked).
+fn check_context_invariants(walker: &mut Walker<'_>, definition: &StructureDef, url: &str) {
+    let Some(holder) = walker.holder.value else {
+        return;
+    };
+    for text in &definition.context_invariants {
+        let Ok(compiled) = fhirpath::Expression::parse(text) else {
+            continue;
+        };
+        let scope = fhirpath::Scope {
+            resource: walker.cx.resource,
+            root_resource: walker.cx.bundle,
+            context: Some((holder, Some(walker.holder.type_code))),
+        };
+        let environment = fhirpath::Environment::default();
+        let Ok(items) = compiled.evaluate_in(scope, &environment) else {
+            continue;
+        };
+        let holds = match items.iter().collect::<Vec<_>>().as_slice() {
+            [fhirpath::Item::Boolean(b)] => *b,
+            [fhirpath::Item::Node(node)] => node.value.and_then(Value::as_bool) != Some(false),
+            _ => true,
+        };
+        if !holds {
+            let expression = holder_expression(walker);
+            walker.issues.push(Issue::new(
+                IssueSeverity::Error,
+                IssueType::Extension,
+                "extension-context-invariant",
+                expression,
+                format!(
+                    "The extension {url} is not allowed to be used at this point (based on context invariant '{text}')"
+                ),
+            ));
+        }
     }
 }
 
