@@ -321,6 +321,32 @@ fn resolve_in_bundle<'b>(
     {
         matches.retain(|r| r.pointer("/meta/versionId").and_then(Value::as_str) == Some(version));
     }
+    // `Type/id` where the entries are named by `urn:uuid:` fullUrls: the Java validator
+    // also matches the entry whose fullUrl is `urn:uuid:<id>`, and its resource must be of
+    // that type.
+    if matches.is_empty()
+        && let Target::Relative(wanted_type, id) = target
+        && let Some(found) = entries
+            .iter()
+            .find(|entry| full_url(entry) == Some(&format!("urn:uuid:{id}")))
+            .and_then(|entry| entry.get("resource"))
+    {
+        let found_type = found.get("resourceType").and_then(Value::as_str);
+        if found_type.is_some_and(|t| t != *wanted_type) {
+            issues.push(Issue::new(
+                IssueSeverity::Error,
+                IssueType::Structure,
+                "reference-wrong-type",
+                expression,
+                format!(
+                    "Matching reference for reference {reference} has resourceType {}",
+                    found_type.unwrap_or("?")
+                ),
+            ));
+            return None;
+        }
+        return found_type;
+    }
     match matches.as_slice() {
         [one] => one.get("resourceType").and_then(Value::as_str),
         [] => {
