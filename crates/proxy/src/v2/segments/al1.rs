@@ -17,14 +17,28 @@ use super::pid::field_datetime;
 /// The extension that keeps the original v2 code beside a mapped FHIR code.
 pub(super) const ALTERNATE_CODES: &str = "http://hl7.org/fhir/StructureDefinition/alternate-codes";
 
-/// Maps AL1 to an AllergyIntolerance of `patient`, adds it, and returns its reference.
-pub fn allergy<'m>(ctx: &mut Context<'m>, al1: &Segment<'m>, patient: &str) -> String {
-    // AL1-1 only numbers AL1 segments.
-    ctx.consume(al1, &[1]);
+/// What AL1-2..4 and IAM-2..4 (the same three fields) say about an allergy.
+pub(super) struct Allergen {
+    /// The FHIR category code from the allergen type.
+    pub category: Option<String>,
+    /// The allergen type as written.
+    pub category_original: Option<Value>,
+    /// The FHIR type (`allergy`/`intolerance`) from the allergen type.
+    pub kind: Option<String>,
+    /// The allergen.
+    pub code: Option<Value>,
+    /// The FHIR criticality from the severity.
+    pub criticality: Option<String>,
+    /// The severity as written.
+    pub criticality_original: Option<Value>,
+}
+
+/// Reads fields 2 (allergen type), 3 (allergen) and 4 (severity) of an AL1 or IAM segment.
+pub(super) fn allergen<'m>(ctx: &mut Context<'m>, segment: &Segment<'m>) -> Allergen {
     let mut category = None;
     let mut category_original = None;
     let mut kind = None;
-    if let Some(item) = ctx.item(al1, 2) {
+    if let Some(item) = ctx.item(segment, 2) {
         let code = item.text(1);
         category = mapped_code(ctx, &item, "AllergenType[AllergyIntoleranceCategory]");
         kind = code
@@ -34,11 +48,11 @@ pub fn allergy<'m>(ctx: &mut Context<'m>, al1: &Segment<'m>, patient: &str) -> S
         category_original = dt::codeable_concept(ctx, &item, Some("0127"));
     }
     let code = ctx
-        .item(al1, 3)
+        .item(segment, 3)
         .and_then(|item| dt::codeable_concept(ctx, &item, None));
     let mut criticality = None;
     let mut criticality_original = None;
-    if let Some(item) = ctx.item(al1, 4) {
+    if let Some(item) = ctx.item(segment, 4) {
         criticality = item
             .text(1)
             .and_then(|code| {
@@ -48,6 +62,28 @@ pub fn allergy<'m>(ctx: &mut Context<'m>, al1: &Segment<'m>, patient: &str) -> S
             .map(|m| m.code.to_owned());
         criticality_original = dt::codeable_concept(ctx, &item, Some("0128"));
     }
+    Allergen {
+        category,
+        category_original,
+        kind,
+        code,
+        criticality,
+        criticality_original,
+    }
+}
+
+/// Maps AL1 to an AllergyIntolerance of `patient`, adds it, and returns its reference.
+pub fn allergy<'m>(ctx: &mut Context<'m>, al1: &Segment<'m>, patient: &str) -> String {
+    // AL1-1 only numbers AL1 segments.
+    ctx.consume(al1, &[1]);
+    let Allergen {
+        category,
+        category_original,
+        kind,
+        code,
+        criticality,
+        criticality_original,
+    } = allergen(ctx, al1);
     let manifestations: Vec<Value> = ctx
         .items(al1, 5)
         .iter()

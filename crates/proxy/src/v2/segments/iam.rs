@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::super::context::{Context, ResourceKey};
 use super::super::datatypes as dt;
 use super::super::report::IssueSeverity;
-use super::al1::{ALTERNATE_CODES, mapped_code};
+use super::al1::{ALTERNATE_CODES, Allergen, allergen};
 use super::pid::{field_datetime, mapped_concept};
 
 /// Maps IAM and its `reactions` (the IAR segments after it) to an AllergyIntolerance of
@@ -29,32 +29,14 @@ pub fn allergy<'m>(
 ) -> String {
     // IAM-1 only numbers IAM segments.
     ctx.consume(iam, &[1]);
-    let mut category = None;
-    let mut category_original = None;
-    let mut kind = None;
-    if let Some(item) = ctx.item(iam, 2) {
-        category = mapped_code(ctx, &item, "AllergenType[AllergyIntoleranceCategory]");
-        kind = item
-            .text(1)
-            .and_then(|code| ctx.vocabulary().map("AllergyType", &code))
-            .map(|m| m.code.to_owned());
-        category_original = dt::codeable_concept(ctx, &item, Some("0127"));
-    }
-    let code = ctx
-        .item(iam, 3)
-        .and_then(|item| dt::codeable_concept(ctx, &item, None));
-    let mut criticality = None;
-    let mut criticality_original = None;
-    if let Some(item) = ctx.item(iam, 4) {
-        criticality = item
-            .text(1)
-            .and_then(|code| {
-                ctx.vocabulary()
-                    .map("AllergySeverity[AllergyIntolerance.criticality]", &code)
-            })
-            .map(|m| m.code.to_owned());
-        criticality_original = dt::codeable_concept(ctx, &item, Some("0128"));
-    }
+    let Allergen {
+        category,
+        category_original,
+        kind,
+        code,
+        criticality,
+        criticality_original,
+    } = allergen(ctx, iam);
     let mut manifest_text = ctx
         .items(iam, 5)
         .iter()

@@ -169,11 +169,12 @@ pub fn service_request<'m>(
     }))
 }
 
-/// ORC-5 (OrderStatus), else ORC-1 (OrderControlCode), else `unknown`.
-pub fn status<'m>(ctx: &mut Context<'m>, orc: &Segment<'m>) -> &'static str {
+/// The request-status code ORC-5 (OrderStatus), else ORC-1 (OrderControlCode), maps to in the
+/// v2-to-FHIR vocabulary; both fields are marked read.
+pub fn mapped_request_status<'m>(ctx: &mut Context<'m>, orc: &Segment<'m>) -> Option<&'static str> {
     let order_status = ctx.text(orc, 5);
     let control = ctx.text(orc, 1);
-    let mapped = order_status
+    order_status
         .as_deref()
         .and_then(|code| ctx.vocabulary().map("OrderStatus", code))
         .or_else(|| {
@@ -183,7 +184,12 @@ pub fn status<'m>(ctx: &mut Context<'m>, orc: &Segment<'m>) -> &'static str {
             })
         })
         .filter(|m| m.system == REQUEST_STATUS)
-        .map(|m| m.code);
+        .map(|m| m.code)
+}
+
+/// ORC-5 (OrderStatus), else ORC-1 (OrderControlCode), else `unknown`.
+pub fn status<'m>(ctx: &mut Context<'m>, orc: &Segment<'m>) -> &'static str {
+    let mapped = mapped_request_status(ctx, orc);
     match mapped {
         Some("active") => "active",
         Some("on-hold") => "on-hold",
@@ -197,8 +203,8 @@ pub fn status<'m>(ctx: &mut Context<'m>, orc: &Segment<'m>) -> &'static str {
                 Location::field(orc.index(), "ORC", 5),
                 format!(
                     "no request status for ORC-5 {:?} / ORC-1 {:?}: status unknown",
-                    order_status.as_deref().unwrap_or(""),
-                    control.as_deref().unwrap_or("")
+                    orc.field(5).component(1).decoded().trim(),
+                    orc.field(1).component(1).decoded().trim()
                 ),
             );
             "unknown"

@@ -34,7 +34,6 @@ use super::orc::{order_identifiers, order_key};
 use super::{nte, rxr, tq1};
 use fhir::datatypes::ResourceBuilder;
 
-const REQUEST_STATUS: &str = "http://hl7.org/fhir/request-status";
 const UCUM: &str = "http://unitsofmeasure.org";
 
 /// The segments around a pharmacy order segment (RXO, RXE or RXD) and what they are about.
@@ -171,19 +170,7 @@ pub fn references(list: &[String]) -> Option<Value> {
 /// ORC-5 (OrderStatus), else ORC-1 (OrderControlCode), as a MedicationRequest status; else
 /// `active` with an issue.
 pub fn status<'m>(ctx: &mut Context<'m>, orc: &Segment<'m>) -> &'static str {
-    let order_status = ctx.text(orc, 5);
-    let control = ctx.text(orc, 1);
-    let mapped = order_status
-        .as_deref()
-        .and_then(|code| ctx.vocabulary().map("OrderStatus", code))
-        .or_else(|| {
-            control.as_deref().and_then(|code| {
-                ctx.vocabulary()
-                    .map("OrderControlCode[ServiceRequest.status]", code)
-            })
-        })
-        .filter(|m| m.system == REQUEST_STATUS)
-        .map(|m| m.code);
+    let mapped = super::orc::mapped_request_status(ctx, orc);
     match mapped {
         Some("active") => "active",
         Some("on-hold") => "on-hold",
