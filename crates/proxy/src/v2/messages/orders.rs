@@ -141,7 +141,7 @@ impl<'m> Walk<'m> {
 }
 
 /// The NTE segments right after position `idx`.
-fn notes_after<'m>(segments: &[Segment<'m>], idx: usize) -> Vec<Segment<'m>> {
+pub(super) fn notes_after<'m>(segments: &[Segment<'m>], idx: usize) -> Vec<Segment<'m>> {
     segments
         .iter()
         .skip(idx + 1)

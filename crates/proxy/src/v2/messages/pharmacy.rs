@@ -193,12 +193,7 @@ fn walk(ctx: &mut Context<'_>) {
                 }
             }
             "OBX" => {
-                let notes: Vec<Segment<'_>> = segments
-                    .iter()
-                    .skip(idx + 1)
-                    .take_while(|s| s.name() == "NTE")
-                    .copied()
-                    .collect();
+                let notes = super::orders::notes_after(&segments, idx);
                 next += notes.len();
                 let observation = obx::observation(
                     ctx,

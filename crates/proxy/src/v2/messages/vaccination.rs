@@ -50,12 +50,7 @@ pub fn convert_vxu_v04(ctx: &mut Context<'_>) -> Result<(), ConvertError> {
                 orc = None;
             }
             "OBX" => {
-                let notes: Vec<Segment<'_>> = segments
-                    .iter()
-                    .skip(idx + 1)
-                    .take_while(|s| s.name() == "NTE")
-                    .copied()
-                    .collect();
+                let notes = super::orders::notes_after(&segments, idx);
                 next += notes.len();
                 let observation = obx::observation(
                     ctx,
