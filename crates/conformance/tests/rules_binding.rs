@@ -39,6 +39,7 @@ fn run(structure: &str, id: &str, value: Value, type_code: &str) -> Vec<String> 
         invariants: validator.invariants(),
         resource: &resource,
         bundle: None,
+        checks: conformance::validate::Checks::default(),
     };
     let mut issues = Vec::new();
     binding::check(cx, element, &value, type_code, id, &mut issues);

@@ -23,6 +23,7 @@ fn run(bundle_json: &Value) -> Vec<String> {
         invariants: validator.invariants(),
         resource: bundle_json,
         bundle: None,
+        checks: conformance::validate::Checks::default(),
     };
     let mut issues = Vec::new();
     bundle::check(cx, bundle_json, &mut issues);

@@ -43,6 +43,7 @@ fn run_element(element: &Element, resource: &Value, pointer: &str, type_code: &s
         invariants: validator.invariants(),
         resource,
         bundle: None,
+        checks: conformance::validate::Checks::default(),
     };
     let mut issues = Vec::new();
     invariant::check(cx, element, value, type_code, &element.path, &mut issues);

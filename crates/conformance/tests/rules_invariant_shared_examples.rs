@@ -89,6 +89,7 @@ fn invariants_on_the_r4_examples_shared() {
             invariants: validator.invariants(),
             resource,
             bundle: None,
+            checks: conformance::validate::Checks::default(),
         };
         for element in def.elements.iter().filter(|e| !e.constraints.is_empty()) {
             let path = element.path.replace("[x]", "");

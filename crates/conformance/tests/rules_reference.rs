@@ -40,6 +40,7 @@ fn run(
         invariants: validator.invariants(),
         resource,
         bundle,
+        checks: conformance::validate::Checks::default(),
     };
     let mut issues = Vec::new();
     reference::check(cx, element, value, id, &mut issues);

@@ -142,6 +142,8 @@ pub struct Cx<'a> {
     /// The enclosing Bundle, when the resource is one of its entries (`%rootResource`,
     /// reference resolution).
     pub bundle: Option<&'a Value>,
+    /// The optional checks in force.
+    pub checks: Checks,
 }
 
 impl Validator {
@@ -186,6 +188,7 @@ impl Validator {
             invariants: &self.invariants,
             resource,
             bundle: None,
+            checks: self.checks,
         };
         walk::validate_resource(cx, &self.walk, self.checks, resource, &options.profiles)
     }

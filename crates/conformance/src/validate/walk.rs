@@ -100,13 +100,7 @@ pub fn validate_resource(
     for structure in Walker::to_walk(&profiles) {
         walker.walk_root(structure, resource);
     }
-    let mut issues = walker.issues;
-    if checks.ignore_contained {
-        // dom-3 (every contained resource is referenced) is part of checking contained
-        // resources, which `validateContains: IGNORE` turns off.
-        issues.retain(|issue| !issue.message.starts_with("Constraint failed: dom-3:"));
-    }
-    outcome.issues = dedup(issues);
+    outcome.issues = dedup(walker.issues);
     outcome
 }
 
