@@ -190,6 +190,6 @@ impl Validator {
             bundle: None,
             checks: self.checks,
         };
-        walk::validate_resource(cx, &self.walk, self.checks, resource, &options.profiles)
+        walk::validate_resource(cx, &self.walk, resource, &options.profiles)
     }
 }

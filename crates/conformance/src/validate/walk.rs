@@ -62,10 +62,10 @@ static NULL: Value = Value::Null;
 pub fn validate_resource(
     cx: Cx<'_>,
     cache: &WalkCache,
-    checks: Checks,
     resource: &Value,
     requested: &[String],
 ) -> Outcome {
+    let checks = cx.checks;
     let mut outcome = Outcome::default();
     let Some(resource_type) = resource.get("resourceType").and_then(Value::as_str) else {
         outcome.issues.push(Issue::new(
