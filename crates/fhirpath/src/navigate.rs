@@ -280,10 +280,14 @@ pub(crate) fn children<'a>(item: &Item<'a>, out: &mut Collection<'a>) -> Result<
 
 /// Resolves a reference inside the contained resources or the enclosing Bundle.
 pub(crate) fn resolve<'a>(item: &Item<'a>, ctx: &Ctx<'a>) -> Option<Item<'a>> {
-    let reference: Cow<'a, str> = match item.to_system() {
-        Item::String(s) => s,
-        Item::Node(Node { value: Some(v), .. }) => Cow::Borrowed(v.get("reference")?.as_str()?),
-        _ => return None,
+    let (reference, node): (Cow<'a, str>, Option<&'a Value>) = match item {
+        Item::Node(Node { value: Some(v), .. }) if v.is_object() => {
+            (Cow::Borrowed(v.get("reference")?.as_str()?), Some(*v))
+        }
+        other => match other.to_system() {
+            Item::String(s) => (s, None),
+            _ => return None,
+        },
     };
     if let Some(id) = reference.strip_prefix('#') {
         let Some(Item::Node(Node {
@@ -293,13 +297,32 @@ pub(crate) fn resolve<'a>(item: &Item<'a>, ctx: &Ctx<'a>) -> Option<Item<'a>> {
         else {
             return None;
         };
-        let contained = resource.get("contained")?.as_array()?;
+        // A local reference points into the contained resources of the resource that holds
+        // the Reference: %resource, or a resource nested in it or in the enclosing Bundle.
+        let container = node
+            .and_then(|node| {
+                containing_resource(resource, node)
+                    .or_else(|| ctx.root_resource.and_then(|r| containing_resource(r, node)))
+            })
+            .unwrap_or(resource);
+        if id.is_empty() {
+            return Some(Item::node(container, resource_type(container)));
+        }
+        let contained = container.get("contained")?.as_array()?;
         let found = contained
             .iter()
             .find(|c| c.get("id").and_then(Value::as_str) == Some(id))?;
         return Some(Item::node(found, resource_type(found)));
     }
-    let bundle = ctx.root_resource?;
+    // Other entries of the enclosing Bundle, or of %resource when it is the Bundle.
+    let bundle = ctx.root_resource.or(match &ctx.resource {
+        Some(Item::Node(Node {
+            value: Some(resource),
+            ..
+        })) if resource_type(resource) == Some("Bundle") => Some(*resource),
+        _ => None,
+    })?;
+    let relative = !reference.contains(':');
     for entry in bundle.get("entry")?.as_array()? {
         let Some(resource) = entry.get("resource") else {
             continue;
@@ -313,6 +336,11 @@ pub(crate) fn resolve<'a>(item: &Item<'a>, ctx: &Ctx<'a>) -> Option<Item<'a>> {
             _ => None,
         };
         let matches = full_url == Some(&*reference)
+            || (relative
+                && full_url.is_some_and(|u| {
+                    u.strip_suffix(&*reference)
+                        .is_some_and(|base| base.ends_with('/'))
+                }))
             || typed_id
                 .as_deref()
                 .is_some_and(|t| reference == t || reference.ends_with(&format!("/{t}")));
@@ -321,6 +349,27 @@ pub(crate) fn resolve<'a>(item: &Item<'a>, ctx: &Ctx<'a>) -> Option<Item<'a>> {
         }
     }
     None
+}
+
+/// The innermost resource in `root` (itself included) whose tree holds `node` (by identity),
+/// not counting `node` itself when it is a resource.
+fn containing_resource<'a>(root: &'a Value, node: &Value) -> Option<&'a Value> {
+    fn walk<'a>(value: &'a Value, node: &Value, holder: &'a Value) -> Option<&'a Value> {
+        if std::ptr::eq(value, node) {
+            return Some(holder);
+        }
+        let holder = if value.get("resourceType").is_some() {
+            value
+        } else {
+            holder
+        };
+        match value {
+            Value::Object(map) => map.values().find_map(|v| walk(v, node, holder)),
+            Value::Array(items) => items.iter().find_map(|v| walk(v, node, holder)),
+            _ => None,
+        }
+    }
+    walk(root, node, root)
 }
 
 #[cfg(test)]
@@ -357,5 +406,59 @@ mod tests {
                 (other, _) => panic!("{text}: {other:?}"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod resolve_tests {
+    use crate::{Environment, Expression};
+
+    /// (expression on the Bundle, expected count).
+    fn check(cases: &[(&str, usize)]) {
+        let bundle = serde_json::json!({
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [
+                {"fullUrl": "http://example.org/fhir/Observation/o1", "resource": {
+                    "resourceType": "Observation",
+                    "contained": [{"resourceType": "Device", "id": "d1"}],
+                    "device": {"reference": "#d1"},
+                    "subject": {"reference": "Patient/p1"},
+                    "focus": [{"reference": "#"}]
+                }},
+                {"fullUrl": "http://example.org/fhir/Patient/p1", "resource": {
+                    "resourceType": "Patient"
+                }}
+            ]
+        });
+        let env = Environment::default();
+        for (text, expected) in cases {
+            let expression = Expression::parse(text).unwrap();
+            let found = expression.evaluate(&bundle, &env).unwrap();
+            assert_eq!(found.len(), *expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn resolve_inside_bundle_entries() {
+        check(&[
+            // `#id` is looked up in the resource holding the reference, not in %resource.
+            (
+                "entry.resource.ofType(Observation).device.resolve().ofType(Device)",
+                1,
+            ),
+            // `#` is the holding resource itself.
+            (
+                "entry.resource.ofType(Observation).focus.resolve().ofType(Observation)",
+                1,
+            ),
+            // A relative reference matches an entry's fullUrl on the same base.
+            (
+                "entry.resource.ofType(Observation).subject.resolve().ofType(Patient)",
+                1,
+            ),
+            ("'#d1'.resolve()", 0),
+        ]);
     }
 }
