@@ -276,6 +276,22 @@ impl TerminologySource for Registry {
     }
 }
 
+/// `memberOf()` in invariants: membership in a loaded value set's local expansion. A value set
+/// that is not loaded or needs a terminology server cannot tell.
+impl fhirpath::Terminology for Registry {
+    fn member_of(&self, system: Option<&str>, code: &str, value_set: &str) -> Option<bool> {
+        let value_set = TerminologySource::value_set(self, value_set)?;
+        match &value_set.expansion {
+            crate::model::Expansion::Complete(list) => Some(match system {
+                Some(system) => list.contains(system, code),
+                None => list.contains_code(code),
+            }),
+            crate::model::Expansion::External { .. }
+            | crate::model::Expansion::Unavailable { .. } => None,
+        }
+    }
+}
+
 /// Orders packages so that each comes after the loaded packages it depends on (by name);
 /// otherwise by name, then version.
 fn dependency_order(mut packages: Vec<LoadedPackage>) -> Vec<LoadedPackage> {

@@ -17,6 +17,7 @@ use crate::{Environment, EvalError};
 #[derive(Clone)]
 pub(crate) struct Ctx<'a> {
     pub root_resource: Option<&'a Value>,
+    pub terminology: Option<&'a dyn crate::Terminology>,
     pub resource: Option<Item<'a>>,
     pub context: Collection<'a>,
     pub env: &'a Environment,

@@ -507,9 +507,48 @@ pub(crate) fn call<'a>(
             let (_, actual) = item.type_name();
             boolean(is_subtype(&actual, type_name))
         }
-        Func::MemberOf => Err(EvalError::Unsupported(
-            "memberOf() needs terminology".into(),
-        )),
+        Func::MemberOf => {
+            let Some(url) = string_arg(args, 0, ctx)? else {
+                return Ok(Vec::new());
+            };
+            let Some(item) = single(&input)? else {
+                return Ok(Vec::new());
+            };
+            let unsupported =
+                || EvalError::Unsupported(format!("memberOf({url}) needs terminology"));
+            let terminology = ctx.terminology.ok_or_else(unsupported)?;
+            let member =
+                |system: Option<&str>, code: &str| terminology.member_of(system, code, &url);
+            let coding = |value: &Value| match value.get("code").and_then(Value::as_str) {
+                Some(code) => member(value.get("system").and_then(Value::as_str), code),
+                None => Some(false),
+            };
+            let found = match &item {
+                Item::Node(Node {
+                    value: Some(value), ..
+                }) if value.is_object() => {
+                    match value.get("coding").and_then(Value::as_array) {
+                        // A CodeableConcept is in the value set when one of its codings is.
+                        Some(codings) => {
+                            let answers: Vec<Option<bool>> = codings.iter().map(coding).collect();
+                            if answers.contains(&Some(true)) {
+                                Some(true)
+                            } else if answers.contains(&None) {
+                                None
+                            } else {
+                                Some(false)
+                            }
+                        }
+                        None => coding(value),
+                    }
+                }
+                other => match other.to_system() {
+                    Item::String(code) => member(None, &code),
+                    _ => return Ok(Vec::new()),
+                },
+            };
+            boolean(found.ok_or_else(unsupported)?)
+        }
         Func::Extension => {
             let Some(url) = string_arg(args, 0, ctx)? else {
                 return Ok(Vec::new());
@@ -541,5 +580,71 @@ pub(crate) fn call<'a>(
             }
             Ok(total)
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod member_of_tests {
+    use crate::{Environment, EvalError, Expression, Item, Scope, Terminology};
+
+    /// Knows one value set holding `http://s|a`.
+    struct OneValueSet;
+
+    impl Terminology for OneValueSet {
+        fn member_of(&self, system: Option<&str>, code: &str, value_set: &str) -> Option<bool> {
+            (value_set == "http://vs")
+                .then(|| system.is_none_or(|s| s == "http://s") && code == "a")
+        }
+    }
+
+    #[test]
+    fn member_of_asks_the_terminology() {
+        let basic = serde_json::json!({
+            "resourceType": "Basic",
+            "code": {"coding": [{"system": "http://s", "code": "b"}, {"system": "http://s", "code": "a"}]},
+            "extension": [{"url": "http://x", "valueCoding": {"system": "http://s", "code": "b"}}]
+        });
+        let run = |text: &str, terminology: Option<&dyn Terminology>| {
+            let env = Environment::default();
+            let scope = Scope {
+                resource: &basic,
+                root_resource: None,
+                context: None,
+                terminology,
+            };
+            Expression::parse(text)
+                .unwrap()
+                .evaluate_in(scope, &env)
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(Item::to_system)
+                        .map(|i| format!("{i:?}"))
+                        .collect::<Vec<_>>()
+                })
+        };
+        let yes = vec![format!("{:?}", Item::Boolean(true))];
+        let no = vec![format!("{:?}", Item::Boolean(false))];
+        assert_eq!(
+            run("code.memberOf('http://vs')", Some(&OneValueSet)),
+            Ok(yes.clone())
+        );
+        assert_eq!(
+            run("extension.value.memberOf('http://vs')", Some(&OneValueSet)),
+            Ok(no)
+        );
+        assert_eq!(
+            run("'a'.memberOf('http://vs')", Some(&OneValueSet)),
+            Ok(yes)
+        );
+        assert!(matches!(
+            run("code.memberOf('http://other')", Some(&OneValueSet)),
+            Err(EvalError::Unsupported(_))
+        ));
+        assert!(matches!(
+            run("code.memberOf('http://vs')", None),
+            Err(EvalError::Unsupported(_))
+        ));
     }
 }

@@ -28,9 +28,10 @@
 //! `namespace` and `name`), `lowBoundary()`, `highBoundary()`, `precision()`, `comparable()`,
 //! `sort()`, `encode()`/`decode()`, `escape()`/`unescape()`.
 //!
-//! Not for: terminology (`memberOf()` returns [`EvalError::Unsupported`], which the caller
-//! reports as "not checked") or profile validation (`conformsTo()` likewise, beyond the base
-//! type definitions).
+//! Not for: terminology (`memberOf()` asks the caller's [`Terminology`] given in the
+//! [`Scope`]; without one, or when it cannot tell, it returns [`EvalError::Unsupported`], which
+//! the caller reports as "not checked") or profile validation (`conformsTo()` likewise, beyond
+//! the base type definitions).
 //!
 //! Crates evaluated before writing this one (crates.io, 2026): `fhirpath` 0.1.0 (a 14-line
 //! placeholder); `octofhir-fhirpath` 0.5.1 (async-only API, needs rust 1.98, pulls chumsky, an
@@ -130,10 +131,18 @@ impl Environment {
     }
 }
 
+/// Value set membership for `memberOf()`, supplied by the caller (the validator answers from
+/// its loaded value sets), so that this crate knows no terminology itself.
+pub trait Terminology {
+    /// Whether `code` (in `system`, when given) is in the value set `value_set` (a canonical);
+    /// `None` when it cannot tell (unknown value set, or one that needs a terminology server).
+    fn member_of(&self, system: Option<&str>, code: &str, value_set: &str) -> Option<bool>;
+}
+
 /// Where an expression is evaluated: the resource, and optionally the enclosing Bundle (for
-/// `resolve()` and `%rootResource`) and an element inside the resource (for `%context` and
-/// the focus).
-#[derive(Debug, Clone, Copy)]
+/// `resolve()` and `%rootResource`), an element inside the resource (for `%context` and the
+/// focus) and the terminology `memberOf()` asks.
+#[derive(Clone, Copy)]
 pub struct Scope<'a> {
     /// The resource (`%resource`).
     pub resource: &'a Value,
@@ -141,6 +150,19 @@ pub struct Scope<'a> {
     pub root_resource: Option<&'a Value>,
     /// The focus (`%context`) when it is not the resource itself, with its FHIR type.
     pub context: Option<(&'a Value, Option<&'a str>)>,
+    /// What `memberOf()` asks; without it `memberOf()` is [`EvalError::Unsupported`].
+    pub terminology: Option<&'a dyn Terminology>,
+}
+
+impl std::fmt::Debug for Scope<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scope")
+            .field("resource", &self.resource)
+            .field("root_resource", &self.root_resource)
+            .field("context", &self.context)
+            .field("terminology", &self.terminology.is_some())
+            .finish()
+    }
 }
 
 /// A parsed FHIRPath expression: parse once, evaluate many times.
@@ -180,6 +202,7 @@ impl Expression {
                 resource,
                 root_resource: None,
                 context: None,
+                terminology: None,
             },
             env,
         )
@@ -203,6 +226,7 @@ impl Expression {
         };
         let ctx = eval::Ctx {
             root_resource: scope.root_resource,
+            terminology: scope.terminology,
             resource: Some(resource),
             context: vec![context.clone()],
             env,

@@ -247,6 +247,7 @@ pub fn check(
             resource: cx.resource,
             root_resource: cx.bundle,
             context: Some((value, Some(focus_type))),
+            terminology: Some(cx.registry),
         };
         match expr.evaluate_in(scope, &env) {
             Ok(result) if is_true(&result) => {}

@@ -254,6 +254,7 @@ fn check_context_invariants(walker: &mut Walker<'_>, definition: &StructureDef, 
             resource: walker.cx.resource,
             root_resource: walker.cx.bundle,
             context: Some((holder, Some(walker.holder.type_code))),
+            terminology: Some(walker.cx.registry),
         };
         let environment = fhirpath::Environment::default();
         let Ok(items) = compiled.evaluate_in(scope, &environment) else {
@@ -292,6 +293,7 @@ fn fhirpath_allows(walker: &Walker<'_>, expression: &str) -> bool {
         resource: walker.cx.resource,
         root_resource: walker.cx.bundle,
         context: None,
+        terminology: Some(walker.cx.registry),
     };
     let environment = fhirpath::Environment::default();
     match compiled.evaluate_in(scope, &environment) {
