@@ -28,6 +28,9 @@ pub struct CompileOptions {
 struct Layered<'a> {
     batch: &'a Registry,
     context: &'a Registry,
+    /// The batch package whose value sets are being expanded: its unversioned references
+    /// resolve in it first, then in its dependencies ([`Registry::value_set_from`]).
+    from: Option<usize>,
 }
 
 impl StructureSource for Layered<'_> {
@@ -40,12 +43,20 @@ impl StructureSource for Layered<'_> {
 
 impl TerminologySource for Layered<'_> {
     fn code_system(&self, url: &str, version: Option<&str>) -> Option<&CodeSystem> {
-        TerminologySource::code_system(self.batch, url, version)
+        version
+            .and_then(|v| {
+                self.batch
+                    .code_system_from(&format!("{url}|{v}"), self.from)
+            })
+            .or_else(|| self.batch.code_system_from(url, self.from))
             .or_else(|| TerminologySource::code_system(self.context, url, version))
     }
 
     fn value_set(&self, canonical: &str) -> Option<&ValueSet> {
-        TerminologySource::value_set(self.batch, canonical)
+        let url = canonical.split('|').next().unwrap_or(canonical);
+        self.batch
+            .value_set_from(canonical, self.from)
+            .or_else(|| self.batch.value_set_from(url, self.from))
             .or_else(|| TerminologySource::value_set(self.context, canonical))
     }
 }
@@ -108,6 +119,7 @@ pub fn compile(
             &Layered {
                 batch: &all,
                 context,
+                from: None,
             },
         );
         for package in packages.iter_mut().filter(|p| is_subset(&p.name)) {
@@ -117,14 +129,20 @@ pub fn compile(
         }
     }
     let all = rebuild(&packages)?;
-    let layered = Layered {
-        batch: &all,
-        context,
-    };
-    let mut expander = Expander::new(&layered);
+    // Each package's value sets expand against its own code systems and value sets first
+    // (US Core 6.1.0's against 6.1.0's, not 7.0.0's), so one expander (and memo) per package.
     let expansions: Vec<Vec<Expansion>> = packages
         .iter()
-        .map(|p| p.value_sets.iter().map(|v| expander.expand(v)).collect())
+        .enumerate()
+        .map(|(package_idx, p)| {
+            let layered = Layered {
+                batch: &all,
+                context,
+                from: Some(package_idx),
+            };
+            let mut expander = Expander::new(&layered);
+            p.value_sets.iter().map(|v| expander.expand(v)).collect()
+        })
         .collect();
     for (package, expansions) in packages.iter_mut().zip(expansions) {
         for (value_set, expansion) in package.value_sets.iter_mut().zip(expansions) {
@@ -220,7 +238,11 @@ fn generate_pending(
         let mut done: Vec<(usize, StructureDef)> = Vec::new();
         let mut waiting = Vec::new();
         {
-            let layered = Layered { batch, context };
+            let layered = Layered {
+                batch,
+                context,
+                from: None,
+            };
             for item in pending {
                 let base_url = item.header.base_definition.clone().unwrap_or_default();
                 let base_is_waiting = layered.structure(&base_url).is_none();

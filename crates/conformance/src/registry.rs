@@ -1,7 +1,9 @@
 //! The registry: every loaded package, with lookups by canonical url and by type.
 //!
 //! Resolution rule for a canonical without `|version`: the definition from the package loaded
-//! last wins. [`Registry::load_dir`] loads packages in dependency order (a package after the
+//! last wins; a canonical referenced from a loaded definition ([`Registry::value_set_from`],
+//! [`Registry::structure_from`], [`Registry::code_system_from`]) resolves in the referencing
+//! package first, then in its dependencies, and only then to the package loaded last. [`Registry::load_dir`] loads packages in dependency order (a package after the
 //! packages it depends on, then by name and version), so hl7.terminology overrides the copies
 //! of THO code systems inside R4 core, and US Core 7.0.0 answers an unversioned US Core url.
 //! `url|version` picks the definition whose own version (or package version) matches.
@@ -209,6 +211,101 @@ impl Registry {
             version.is_none_or(|v| item_version(item) == Some(v) || package.version == v)
         });
         found.next().map(|(_, item)| item)
+    }
+
+    /// Like [`Registry::pick`] for an unversioned canonical referenced from package `from`:
+    /// the item in `from` itself, else in the nearest of its dependencies (breadth first),
+    /// else the item of the package loaded last.
+    fn pick_from<'a, T>(
+        &'a self,
+        refs: Option<&Vec<ItemRef>>,
+        version: Option<&str>,
+        from: Option<usize>,
+        items: impl Fn(&'a CompiledPackage) -> &'a [T],
+        item_version: impl Fn(&T) -> Option<&str>,
+    ) -> Option<&'a T> {
+        let in_package = |package: usize| {
+            refs?
+                .iter()
+                .rev()
+                .find(|r| r.package as usize == package)
+                .and_then(|r| items(&self.packages.get(package)?.package).get(r.index as usize))
+        };
+        if let (None, Some(from), Some(candidates)) = (version, from, refs)
+            && candidates.len() > 1
+        {
+            let mut queue = std::collections::VecDeque::from([from]);
+            let mut seen = vec![from];
+            while let Some(package) = queue.pop_front() {
+                if let Some(found) = in_package(package) {
+                    return Some(found);
+                }
+                let Some(loaded) = self.packages.get(package) else {
+                    continue;
+                };
+                for (name, version) in &loaded.package.dependencies {
+                    let exact = self
+                        .packages
+                        .iter()
+                        .rposition(|p| &p.package.name == name && &p.package.version == version);
+                    let any = || self.packages.iter().rposition(|p| &p.package.name == name);
+                    if let Some(dependency) = exact.or_else(any)
+                        && !seen.contains(&dependency)
+                    {
+                        seen.push(dependency);
+                        queue.push_back(dependency);
+                    }
+                }
+            }
+        }
+        self.pick(refs, version, items, item_version)
+    }
+
+    /// The package (index in load order, as in [`Registry::packages`]) that holds
+    /// `structure`, a definition of this registry.
+    pub fn package_of(&self, structure: &StructureDef) -> Option<usize> {
+        self.structures.get(&structure.url)?.iter().find_map(|r| {
+            let loaded = self.packages.get(r.package as usize)?;
+            let candidate = loaded.package.structures.get(r.index as usize)?;
+            std::ptr::eq(candidate, structure).then_some(r.package as usize)
+        })
+    }
+
+    /// A ValueSet by canonical as referenced from a definition of package `from` (see the
+    /// module doc); `from: None` is [`Registry::value_set`].
+    pub fn value_set_from(&self, canonical: &str, from: Option<usize>) -> Option<&ValueSet> {
+        let (url, version) = split_canonical(canonical);
+        self.pick_from(
+            self.value_sets.get(url),
+            version,
+            from,
+            |p| &p.value_sets,
+            |s| s.version.as_deref(),
+        )
+    }
+
+    /// A StructureDefinition by canonical as referenced from a definition of package `from`.
+    pub fn structure_from(&self, canonical: &str, from: Option<usize>) -> Option<&StructureDef> {
+        let (url, version) = split_canonical(canonical);
+        self.pick_from(
+            self.structures.get(url),
+            version,
+            from,
+            |p| &p.structures,
+            |s| s.version.as_deref(),
+        )
+    }
+
+    /// A CodeSystem by canonical as referenced from a definition of package `from`.
+    pub fn code_system_from(&self, canonical: &str, from: Option<usize>) -> Option<&CodeSystem> {
+        let (url, version) = split_canonical(canonical);
+        self.pick_from(
+            self.code_systems.get(url),
+            version,
+            from,
+            |p| &p.code_systems,
+            |s| s.version.as_deref(),
+        )
     }
 
     /// A StructureDefinition by canonical (`url` or `url|version`).

@@ -42,7 +42,7 @@ fn run(structure: &str, id: &str, value: Value, type_code: &str) -> Vec<String> 
         checks: conformance::validate::Checks::default(),
     };
     let mut issues = Vec::new();
-    binding::check(cx, element, &value, type_code, id, &mut issues);
+    binding::check(cx, def, element, &value, type_code, id, &mut issues);
     issues.iter().map(line).collect()
 }
 
@@ -144,7 +144,8 @@ fn bindings() {
             type_code: "CodeableConcept",
             value: json!({"coding": [{"system": "http://snomed.info/sct", "code": "44054006"}]}),
             expect: &[
-                "information binding-not-checked @Condition.code: was not checked against the extensible value set 'USCoreConditionCodes'",
+                // US Core 3.1.1's own copy of the value set, not 7.0.0's ('USCoreConditionCodes').
+                "information binding-not-checked @Condition.code: was not checked against the extensible value set 'USCoreConditionCode' (http://hl7.org/fhir/us/core/ValueSet/us-core-condition-code|3.1.1)",
             ],
         },
         Case {
@@ -290,4 +291,38 @@ fn bindings() {
             expect: &["error code-unknown @Observation.focus.code"],
         },
     ]);
+}
+
+/// An unversioned ValueSet in a profile resolves within the profile's own package first: a
+/// US Core 6.1.0 profile is checked against US Core 6.1.0's copy of the value set, not the
+/// copy of US Core 7.0.0 (loaded later).
+#[test]
+fn unversioned_value_set_resolves_in_the_profiles_package() {
+    let code = json!({"coding": [{
+        "system": "http://hl7.org/fhir/us/core/CodeSystem/us-core-category",
+        "code": "bogus"
+    }]});
+    let profile = |version: &str| {
+        format!(
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation|{version}"
+        )
+    };
+    let value_set = "http://hl7.org/fhir/us/core/ValueSet/us-core-simple-observation-category";
+    for version in ["6.1.0", "7.0.0"] {
+        let got = run(
+            &profile(version),
+            "Observation.category:us-core",
+            code.clone(),
+            "CodeableConcept",
+        );
+        let errors: Vec<&String> = got
+            .iter()
+            .filter(|l| l.starts_with("error binding-not-in-valueset"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{version}: {got:#?}");
+        assert!(
+            errors[0].contains(&format!("({value_set}|{version})")),
+            "{version}: {got:#?}"
+        );
+    }
 }

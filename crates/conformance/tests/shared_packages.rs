@@ -311,3 +311,38 @@ fn shared_lookups() {
         assert!(codes.contains("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB"));
     }
 }
+
+/// Each package's value sets expand against its own code systems first, and an unversioned
+/// value set referenced from a package resolves in that package first: US Core 6.1.0's
+/// `us-core-category` code system lacks `treatment-intervention-preference`, 7.0.0's has it.
+#[test]
+fn shared_unversioned_canonicals_resolve_in_the_referencing_package() {
+    let Some(shared) = shared() else { return };
+    let registry = registry_of(&shared.compiled.iter().collect::<Vec<_>>());
+    let value_set = "http://hl7.org/fhir/us/core/ValueSet/us-core-simple-observation-category";
+    let profile = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation";
+    for (version, has_code) in [("6.1.0", false), ("7.0.0", true)] {
+        let structure = registry.structure(&format!("{profile}|{version}")).unwrap();
+        let from = registry.package_of(structure);
+        let found = registry.value_set_from(value_set, from).unwrap();
+        assert_eq!(found.version.as_deref(), Some(version));
+        let Expansion::Complete(codes) = &found.expansion else {
+            panic!("{version}: {:?}", found.expansion)
+        };
+        assert_eq!(
+            codes.contains(
+                "http://hl7.org/fhir/us/core/CodeSystem/us-core-category",
+                "treatment-intervention-preference"
+            ),
+            has_code,
+            "{version}"
+        );
+    }
+    // Without a referencing package, the package loaded last answers.
+    assert_eq!(
+        registry
+            .value_set(value_set)
+            .and_then(|v| v.version.as_deref()),
+        Some("7.0.0")
+    );
+}

@@ -644,6 +644,7 @@ impl<'a> Walker<'a> {
         if element.binding.is_some() {
             rules::binding::check(
                 self.cx,
+                def.sd,
                 element,
                 value,
                 type_code,

@@ -25,7 +25,9 @@
 use serde_json::Value;
 
 use super::super::{Cx, Issue, IssueSeverity, IssueType};
-use crate::model::{BindingStrength, CodeSystemContent, Element, Expansion, ValueSet};
+use crate::model::{
+    BindingStrength, CodeSystemContent, Element, Expansion, StructureDef, ValueSet,
+};
 
 /// One coding found in the value.
 struct Coded<'a> {
@@ -92,9 +94,11 @@ fn shape<'a>(value: &'a Value, type_code: &str, expression: &str) -> Option<Shap
 }
 
 /// Checks `value` (of FHIR type `type_code`, at `expression`) against the binding of
-/// `element`, and its codings against the loaded code systems.
+/// `element` (an element of `structure`, whose package scopes an unversioned value set), and
+/// its codings against the loaded code systems.
 pub fn check(
     cx: Cx<'_>,
+    structure: &StructureDef,
     element: &Element,
     value: &Value,
     type_code: &str,
@@ -126,18 +130,28 @@ pub fn check(
     let Some(canonical) = binding.value_set.as_deref() else {
         return;
     };
-    check_binding(cx, binding.strength, canonical, &shape, expression, issues);
+    let from = cx.registry.package_of(structure);
+    check_binding(
+        cx,
+        from,
+        binding.strength,
+        canonical,
+        &shape,
+        expression,
+        issues,
+    );
 }
 
 fn check_binding(
     cx: Cx<'_>,
+    from: Option<usize>,
     strength: BindingStrength,
     canonical: &str,
     shape: &Shape<'_>,
     expression: &str,
     issues: &mut Vec<Issue>,
 ) {
-    let value_set = lookup_value_set(cx, canonical);
+    let value_set = lookup_value_set(cx, canonical, from);
     let label = match value_set {
         Some(vs) => value_set_label(vs),
         None => format!("'{canonical}'"),
@@ -330,11 +344,12 @@ fn not_member(
     )
 }
 
-/// The value set by canonical; a versioned canonical falls back to the url alone.
-fn lookup_value_set<'r>(cx: Cx<'r>, canonical: &str) -> Option<&'r ValueSet> {
-    cx.registry.value_set(canonical).or_else(|| {
+/// The value set by canonical as referenced from package `from`; a versioned canonical falls
+/// back to the url alone.
+fn lookup_value_set<'r>(cx: Cx<'r>, canonical: &str, from: Option<usize>) -> Option<&'r ValueSet> {
+    cx.registry.value_set_from(canonical, from).or_else(|| {
         let (url, _) = canonical.split_once('|')?;
-        cx.registry.value_set(url)
+        cx.registry.value_set_from(url, from)
     })
 }
 
