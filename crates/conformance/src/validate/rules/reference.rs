@@ -2,7 +2,9 @@
 //! the reference inside the resource (`#contained`) and the enclosing Bundle.
 //!
 //! The allowed target types are the types of the element's `Reference` target profiles
-//! (`us-core-patient` → `Patient`); `Resource`, or no target profile, allows any. The
+//! (`us-core-patient` → `Patient`); `Resource`, or no target profile, allows any. A target
+//! profile that is not loaded is an error once the target's type is known (as in the Java
+//! validator: it cannot be checked), and allows no type of its own. The
 //! target's type comes from, in order: the resolved target (contained or Bundle entry), the
 //! reference url (`Type/id`, `Type/id/_history/v`, `http://server/base/Type/id`,
 //! `Type?search` in a transaction), or nothing (a `urn:uuid:` outside a Bundle, a url whose
@@ -91,34 +93,38 @@ fn parse<'a>(cx: Cx<'_>, reference: &'a str) -> Target<'a> {
     }
 }
 
-/// The resource types allowed as targets, or `None` for any.
-fn allowed_types(cx: Cx<'_>, element: &Element) -> Option<Vec<String>> {
+/// The resource types allowed as targets (`None` for any), and the target profiles that are
+/// not loaded (their type is unknown).
+fn allowed_types<'e>(cx: Cx<'_>, element: &'e Element) -> (Option<Vec<String>>, Vec<&'e str>) {
     let mut allowed = Vec::new();
+    let mut unknown = Vec::new();
     for type_ref in element.types.iter().filter(|t| t.code == "Reference") {
         if type_ref.target_profiles.is_empty() {
-            return None;
+            return (None, Vec::new());
         }
         for profile in &type_ref.target_profiles {
             let type_name = match cx.registry.structure(profile) {
                 Some(def) => def.type_name.clone(),
                 None => match profile.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
                     Some(name) => name.split('|').next().unwrap_or(name).to_owned(),
-                    // A target profile we do not have: its type is unknown, so allow any.
-                    None => return None,
+                    None => {
+                        unknown.push(profile.as_str());
+                        continue;
+                    }
                 },
             };
             if type_name == "Resource" || type_name == "DomainResource" {
-                return None;
+                return (None, Vec::new());
             }
             if !allowed.contains(&type_name) {
                 allowed.push(type_name);
             }
         }
     }
-    if allowed.is_empty() {
-        None
+    if allowed.is_empty() && unknown.is_empty() {
+        (None, unknown)
     } else {
-        Some(allowed)
+        (Some(allowed), unknown)
     }
 }
 
@@ -131,9 +137,10 @@ pub fn check(
     expression: &str,
     issues: &mut Vec<Issue>,
 ) {
-    let allowed = allowed_types(cx, element);
+    let (allowed, unknown_profiles) = allowed_types(cx, element);
     let declared_type = value.get("type").and_then(Value::as_str);
     if let (Some(declared), Some(allowed)) = (declared_type, &allowed)
+        && unknown_profiles.is_empty()
         && !allowed.iter().any(|t| t == declared)
     {
         issues.push(Issue::new(
@@ -222,6 +229,19 @@ pub fn check(
                 "The type '{declared}' in the reference does not match the type '{implied}' of the target ({reference})"
             ),
         ));
+    }
+    // As the Java validator: once the target's type is known, each target profile must be
+    // loaded, and the target's type must be one of the loaded profiles' types.
+    if implied.is_some() {
+        for profile in &unknown_profiles {
+            issues.push(Issue::new(
+                IssueSeverity::Error,
+                IssueType::Structure,
+                "reference-profile-unknown",
+                expression,
+                format!("Unable to resolve the profile reference '{profile}'"),
+            ));
+        }
     }
     if let (Some(implied), Some(allowed)) = (implied, &allowed)
         && !allowed.iter().any(|t| t == implied)

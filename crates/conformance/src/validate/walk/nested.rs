@@ -56,7 +56,41 @@ impl<'a> Walker<'a> {
         profiles.iter().skip(skip).copied().collect()
     }
 
-    /// Validates a nested resource against its base definition and declared profiles.
+    /// The profiles of the element's type (`Bundle.entry.resource` typed `Resource` with
+    /// profile `DocumentManifest`) that a nested resource of `resource_type` must conform to.
+    /// A resource of a type none of them constrains is an error; a profile that is not loaded
+    /// cannot be judged and allows any type.
+    fn type_profiles(&mut self, def: Def<'a>, resource_type: &str) -> Vec<String> {
+        let Some(element) = def.element() else {
+            return Vec::new();
+        };
+        let mut matching = Vec::new();
+        let mut allowed: Vec<&str> = Vec::new();
+        for canonical in element.types.iter().flat_map(|t| &t.profiles) {
+            let Some(profile) = self.cx.registry.structure(canonical) else {
+                return Vec::new();
+            };
+            if matches!(profile.type_name.as_str(), "Resource" | "DomainResource") {
+                return Vec::new();
+            }
+            if profile.type_name == resource_type {
+                matching.push(canonical.clone());
+            } else if !allowed.contains(&profile.type_name.as_str()) {
+                allowed.push(&profile.type_name);
+            }
+        }
+        if matching.is_empty() && !allowed.is_empty() {
+            let message = format!(
+                "The type '{resource_type}' is not valid - must be {}",
+                allowed.join(" or ")
+            );
+            self.error(IssueType::Structure, "resource-type-not-allowed", message);
+        }
+        matching
+    }
+
+    /// Validates a nested resource against its base definition, its declared profiles and
+    /// the profiles of its element's type.
     pub(super) fn walk_nested(&mut self, def: Def<'a>, value: &'a Value) {
         let Some(resource_type) = value.get("resourceType").and_then(Value::as_str) else {
             self.error(
@@ -97,7 +131,8 @@ impl<'a> Walker<'a> {
         if resource_type == "Bundle" {
             crate::validate::rules::bundle::check(self.cx, value, &mut self.issues);
         }
-        let profiles = self.profiles(base, value, &[]);
+        let requested = self.type_profiles(def, resource_type);
+        let profiles = self.profiles(base, value, &requested);
         for structure in Self::to_walk(&profiles) {
             self.walk_root(structure, value);
         }

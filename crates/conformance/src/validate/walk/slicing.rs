@@ -21,6 +21,8 @@ use crate::validate::{IssueSeverity, IssueType};
 /// What a slice expects at one discriminator path.
 enum Expected<'a> {
     Equals(&'a Value),
+    /// A string value (an extension slice's url, from its type profile).
+    Text(&'a str),
     Contains(&'a Value),
     Codes(&'a CodeList),
     Exists(bool),
@@ -282,6 +284,17 @@ fn slice_url(walker: &Walker<'_>, slice: Def<'_>) -> Option<String> {
 }
 
 fn expect<'a>(walker: &Walker<'a>, slice: Def<'a>, discriminator: &Discriminator) -> Expected<'a> {
+    // An extension slice's `url` is its type profile's url, also when the extension's
+    // definition is not loaded (so no snapshot here fixes its `url`).
+    if discriminator.kind == DiscriminatorKind::Value
+        && discriminator.path == "url"
+        && let Some(profile) = slice
+            .element()
+            .and_then(|e| e.types.iter().find(|t| t.code == "Extension"))
+            .and_then(|t| t.profiles.first())
+    {
+        return Expected::Text(profile.split('|').next().unwrap_or(profile));
+    }
     let steps = steps(&discriminator.path);
     let Some((target, resolved, of_type)) = descend(walker, slice, &steps) else {
         return Expected::Unknown;
@@ -384,6 +397,7 @@ fn matches<'a>(
             values.iter().any(|(x, _)| fixed::contains(x, v))
         }
         Expected::Equals(v) => values.iter().any(|(x, _)| fixed::equals(x, v)),
+        Expected::Text(text) => values.iter().any(|(x, _)| x.as_str() == Some(*text)),
         Expected::Contains(p) => values.iter().any(|(x, _)| fixed::contains(x, p)),
         Expected::Codes(list) => values.iter().any(|(x, _)| in_code_list(x, list)),
         Expected::Exists(present) => values.is_empty() != *present,

@@ -1,0 +1,149 @@
+//! Rules that need a profile of their own: run-time profiles (differentials compiled against
+//! the committed `profiles/`), then a resource validated against them.
+
+// Test code: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use conformance::package::{Package, PackageResource};
+use conformance::validate::{IssueSeverity, ValidateOptions, Validator};
+use conformance::{CompileOptions, PackageOrigin, Registry};
+use serde_json::{Value, json};
+
+const TEST: &str = "http://example.org/fhir/StructureDefinition/";
+
+fn profile(name: &str, type_name: &str, elements: Value) -> Value {
+    json!({
+        "resourceType": "StructureDefinition",
+        "url": format!("{TEST}{name}"),
+        "name": name,
+        "status": "draft",
+        "kind": "resource",
+        "abstract": false,
+        "type": type_name,
+        "baseDefinition": format!("http://hl7.org/fhir/StructureDefinition/{type_name}"),
+        "derivation": "constraint",
+        "differential": {"element": elements}
+    })
+}
+
+fn validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../profiles"));
+        let base = Registry::load_dir(dir).unwrap();
+        let profiles = [
+            profile(
+                "manifest-bundle",
+                "Bundle",
+                json!([{"id": "Bundle.entry.resource", "path": "Bundle.entry.resource",
+                    "type": [{"code": "Resource",
+                        "profile": ["http://hl7.org/fhir/StructureDefinition/DocumentManifest"]}]}]),
+            ),
+            profile(
+                "unloaded-extension",
+                "Patient",
+                json!([
+                    {"id": "Patient.extension", "path": "Patient.extension",
+                        "slicing": {"discriminator": [{"type": "value", "path": "url"}], "rules": "open"}},
+                    {"id": "Patient.extension:x", "path": "Patient.extension", "sliceName": "x",
+                        "min": 1, "max": "1",
+                        "type": [{"code": "Extension", "profile": ["http://example.org/unloaded-ext"]}]}
+                ]),
+            ),
+            profile(
+                "unknown-target",
+                "Patient",
+                json!([{"id": "Patient.generalPractitioner", "path": "Patient.generalPractitioner",
+                    "type": [{"code": "Reference",
+                        "targetProfile": ["http://example.org/StructureDefinition/unknown"]}]}]),
+            ),
+        ];
+        let package = Package {
+            name: "example.profile-rules".to_string(),
+            version: "0.0.1".to_string(),
+            dependencies: vec![("hl7.fhir.r4.core".to_string(), "4.0.1".to_string())],
+            resources: profiles
+                .into_iter()
+                .enumerate()
+                .map(|(i, json)| PackageResource {
+                    file: format!("sd-{i}.json"),
+                    json,
+                })
+                .collect(),
+        };
+        let compiled = conformance::compile(&[package], &base, &CompileOptions::default()).unwrap();
+        let mut registry = base;
+        for package in compiled {
+            registry.add_compiled(package, PackageOrigin::Memory).unwrap();
+        }
+        Validator::new(Arc::new(registry))
+    })
+}
+
+/// The error and warning issues as `severity message_id @expression`.
+fn run(resource: Value, profile: &str) -> Vec<String> {
+    let options = ValidateOptions {
+        profiles: vec![format!("{TEST}{profile}")],
+    };
+    validator()
+        .validate(&resource, &options)
+        .issues
+        .iter()
+        .filter(|i| i.severity != IssueSeverity::Information)
+        .map(|i| format!("{} {} @{}", i.severity.as_str(), i.message_id, i.expression))
+        .collect()
+}
+
+#[test]
+fn a_nested_resource_must_be_of_its_type_profiles_type() {
+    let bundle = |resource: Value| {
+        json!({"resourceType": "Bundle", "type": "collection",
+            "entry": [{"fullUrl": "http://example.org/fhir/X/1", "resource": resource}]})
+    };
+    let patient = bundle(json!({"resourceType": "Patient"}));
+    assert_eq!(
+        run(patient, "manifest-bundle"),
+        ["error resource-type-not-allowed @Bundle.entry[0].resource"]
+    );
+    let manifest = bundle(
+        json!({"resourceType": "DocumentManifest", "status": "current",
+        "content": [{"reference": "Binary/1"}]}),
+    );
+    assert_eq!(run(manifest, "manifest-bundle"), Vec::<String>::new());
+}
+
+#[test]
+fn an_extension_slice_matches_its_profile_url_when_the_extension_is_not_loaded() {
+    let with = json!({"resourceType": "Patient",
+        "extension": [{"url": "http://example.org/unloaded-ext", "valueString": "a"}]});
+    // The extension itself is unknown (an error of its own); the slice is filled.
+    assert_eq!(
+        run(with, "unloaded-extension"),
+        ["error extension-unknown @Patient.extension[0]"]
+    );
+    let without = json!({"resourceType": "Patient"});
+    assert_eq!(
+        run(without, "unloaded-extension"),
+        ["error slice-min @Patient"]
+    );
+}
+
+#[test]
+fn a_reference_whose_target_profile_is_not_loaded() {
+    let patient = json!({"resourceType": "Patient",
+        "generalPractitioner": [{"reference": "Practitioner/1"}]});
+    assert_eq!(
+        run(patient, "unknown-target"),
+        [
+            "error reference-profile-unknown @Patient.generalPractitioner[0]",
+            "error reference-target-type @Patient.generalPractitioner[0]"
+        ]
+    );
+    // A target whose type is not known (no `Type/id`) is not judged.
+    let unknown = json!({"resourceType": "Patient",
+        "generalPractitioner": [{"reference": "urn:uuid:9d3f2c4e-7d2b-4a56-9a7e-8c1d2b3a4f5e"}]});
+    assert_eq!(run(unknown, "unknown-target"), Vec::<String>::new());
+}
