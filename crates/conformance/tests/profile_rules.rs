@@ -8,7 +8,9 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use conformance::package::{Package, PackageResource};
-use conformance::validate::{IssueSeverity, ValidateOptions, Validator};
+use conformance::validate::{
+    Checks, IssueSeverity, ReferencePolicy, ResourceFetcher, ValidateOptions, Validator,
+};
 use conformance::{CompileOptions, PackageOrigin, Registry};
 use serde_json::{Value, json};
 
@@ -59,6 +61,16 @@ fn validator() -> &'static Validator {
                 json!([{"id": "Patient.generalPractitioner", "path": "Patient.generalPractitioner",
                     "type": [{"code": "Reference",
                         "targetProfile": ["http://example.org/StructureDefinition/unknown"]}]}]),
+            ),
+            profile(
+                "other-patient",
+                "Patient",
+                json!([
+                    {"id": "Patient.gender", "path": "Patient.gender", "fixedCode": "other"},
+                    {"id": "Patient.link.other", "path": "Patient.link.other",
+                        "type": [{"code": "Reference",
+                            "targetProfile": [format!("{TEST}other-patient")]}]}
+                ]),
             ),
         ];
         let package = Package {
@@ -146,4 +158,72 @@ fn a_reference_whose_target_profile_is_not_loaded() {
     let unknown = json!({"resourceType": "Patient",
         "generalPractitioner": [{"reference": "urn:uuid:9d3f2c4e-7d2b-4a56-9a7e-8c1d2b3a4f5e"}]});
     assert_eq!(run(unknown, "unknown-target"), Vec::<String>::new());
+}
+
+/// Patients by `Patient/id`, each `other` or `male`, each linking to the next in its list.
+struct Patients(Vec<Value>);
+
+impl ResourceFetcher for Patients {
+    fn fetch(&self, reference: &str) -> Option<Value> {
+        self.0
+            .iter()
+            .find(|p| {
+                Some(reference)
+                    == p["id"]
+                        .as_str()
+                        .map(|id| format!("Patient/{id}"))
+                        .as_deref()
+            })
+            .cloned()
+    }
+}
+
+fn linked(id: &str, gender: &str, other: &str) -> Value {
+    json!({"resourceType": "Patient", "id": id, "gender": gender,
+        "link": [{"other": {"reference": format!("Patient/{other}")}, "type": "seealso"}]})
+}
+
+#[test]
+fn check_valid_references_validate_the_fetched_target_against_the_target_profile() {
+    let patients = vec![
+        linked("a", "other", "b"),
+        linked("b", "male", "a"),
+        linked("c", "male", "d"),
+        linked("d", "other", "c"),
+    ];
+    let checks = Checks {
+        references: ReferencePolicy::CheckValid,
+        ..Checks::default()
+    };
+    let fetching = validator()
+        .clone()
+        .with_checks(checks)
+        .with_fetcher(Arc::new(Patients(patients.clone())));
+    let run = |validator: &Validator, resource: &Value| -> Vec<String> {
+        let options = ValidateOptions {
+            profiles: vec![format!("{TEST}other-patient")],
+        };
+        validator
+            .validate(resource, &options)
+            .issues
+            .iter()
+            .filter(|i| i.severity.is_error())
+            .map(|i| format!("{} @{}", i.message_id, i.expression))
+            .collect()
+    };
+    // a is fine, but its target b is not `other`.
+    assert_eq!(
+        run(&fetching, &patients[0]),
+        ["reference-profile-mismatch @Patient.link[0].other"]
+    );
+    // c is not `other`; d is, and its link back to c (being validated) is not followed.
+    assert_eq!(
+        run(&fetching, &patients[2]),
+        ["value-fixed @Patient.gender"]
+    );
+    // Without the policy, nothing is fetched.
+    let ignoring = validator()
+        .clone()
+        .with_fetcher(Arc::new(Patients(patients.clone())));
+    assert_eq!(run(&ignoring, &patients[0]), Vec::<String>::new());
 }

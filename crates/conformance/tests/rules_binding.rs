@@ -40,6 +40,7 @@ fn run(structure: &str, id: &str, value: Value, type_code: &str) -> Vec<String> 
         resource: &resource,
         bundle: None,
         checks: conformance::validate::Checks::default(),
+        fetching: None,
     };
     let mut issues = Vec::new();
     binding::check(cx, def, element, &value, type_code, id, &mut issues);

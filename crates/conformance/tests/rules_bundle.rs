@@ -24,6 +24,7 @@ fn run(bundle_json: &Value) -> Vec<String> {
         resource: bundle_json,
         bundle: None,
         checks: conformance::validate::Checks::default(),
+        fetching: None,
     };
     let mut issues = Vec::new();
     bundle::check(cx, bundle_json, &mut issues);

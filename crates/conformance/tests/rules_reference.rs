@@ -41,6 +41,7 @@ fn run(
         resource,
         bundle,
         checks: conformance::validate::Checks::default(),
+        fetching: None,
     };
     let mut issues = Vec::new();
     reference::check(cx, element, value, id, &mut issues);

@@ -50,6 +50,41 @@ pub struct Checks {
     /// whose definition is not loaded is reported as not checked instead of an error (as
     /// for spec and IG examples).
     pub allow_examples: bool,
+    /// `validateReference`: whether references are fetched and their targets validated.
+    pub references: ReferencePolicy,
+}
+
+/// What the validator does with a reference it cannot resolve inside the resource or its
+/// Bundle, as the Java validator's `validateReference` setting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReferencePolicy {
+    /// Not fetched: only its form and the type it names are checked.
+    #[default]
+    Ignore,
+    /// Fetched through the [`ResourceFetcher`]; a fetched target must conform to one of the
+    /// element's target profiles (a reference back into a resource being validated is not
+    /// followed again).
+    CheckValid,
+}
+
+/// Finds the resource a reference points to outside the resource being validated (a
+/// server, a folder of examples). The validator asks only under
+/// [`ReferencePolicy::CheckValid`].
+pub trait ResourceFetcher: Send + Sync {
+    /// The resource `reference` (as written: `Patient/1`, an absolute url) points to.
+    fn fetch(&self, reference: &str) -> Option<Value>;
+}
+
+/// What validating a fetched reference target needs: the fetcher, the walk's cache, and the
+/// references (`Type/id` or as written) of the resources being validated, outermost first.
+#[derive(Clone, Copy)]
+pub struct Fetching<'a> {
+    /// Where targets come from.
+    pub fetcher: &'a dyn ResourceFetcher,
+    /// The walk's precomputed facts, to validate a target.
+    pub walk: &'a walk::WalkCache,
+    /// The resources being validated, by reference; a reference to one is not followed.
+    pub visiting: &'a [String],
 }
 
 /// The result of validating one resource.
@@ -128,6 +163,7 @@ pub struct Validator {
     invariants: Arc<InvariantCache>,
     walk: Arc<walk::WalkCache>,
     checks: Checks,
+    fetcher: Option<Arc<dyn ResourceFetcher>>,
 }
 
 /// What a rule needs to know while checking one element.
@@ -144,6 +180,8 @@ pub struct Cx<'a> {
     pub bundle: Option<&'a Value>,
     /// The optional checks in force.
     pub checks: Checks,
+    /// Reference targets are fetched and validated (with [`ReferencePolicy::CheckValid`]).
+    pub fetching: Option<Fetching<'a>>,
 }
 
 impl Validator {
@@ -156,7 +194,15 @@ impl Validator {
             invariants,
             walk,
             checks: Checks::default(),
+            fetcher: None,
         }
+    }
+
+    /// This validator with a fetcher for reference targets (used under
+    /// [`ReferencePolicy::CheckValid`]).
+    pub fn with_fetcher(mut self, fetcher: Arc<dyn ResourceFetcher>) -> Validator {
+        self.fetcher = Some(fetcher);
+        self
     }
 
     /// This validator with the optional `checks` set.
@@ -183,13 +229,30 @@ impl Validator {
     /// Validates `resource` against its base definition, its declared `meta.profile`s and
     /// `options.profiles`. A Bundle's entries are validated too, each in the Bundle's context.
     pub fn validate(&self, resource: &Value, options: &ValidateOptions) -> Outcome {
+        let visiting: Vec<String> = resource_key(resource).into_iter().collect();
+        let fetching = match (&self.fetcher, self.checks.references) {
+            (Some(fetcher), ReferencePolicy::CheckValid) => Some(Fetching {
+                fetcher: fetcher.as_ref(),
+                walk: &self.walk,
+                visiting: &visiting,
+            }),
+            _ => None,
+        };
         let cx = Cx {
             registry: &self.registry,
             invariants: &self.invariants,
             resource,
             bundle: None,
             checks: self.checks,
+            fetching,
         };
         walk::validate_resource(cx, &self.walk, resource, &options.profiles)
     }
+}
+
+/// `Type/id` of a resource with an id.
+pub(crate) fn resource_key(resource: &Value) -> Option<String> {
+    let resource_type = resource.get("resourceType")?.as_str()?;
+    let id = resource.get("id")?.as_str()?;
+    Some(format!("{resource_type}/{id}"))
 }

@@ -27,7 +27,8 @@
 
 use serde_json::Value;
 
-use super::super::{Cx, Issue, IssueSeverity, IssueType};
+use super::super::walk::validate_resource;
+use super::super::{Cx, Fetching, Issue, IssueSeverity, IssueType, resource_key};
 use crate::model::{Element, StructureKind};
 
 /// What a reference string says about its target.
@@ -214,6 +215,12 @@ pub fn check(
             }
         }
     }
+    if resolved_type.is_none()
+        && let Some(fetching) = cx.fetching
+        && matches!(target, Target::Relative(..) | Target::Absolute(_))
+    {
+        check_fetched(cx, fetching, element, reference, expression, issues);
+    }
     if resolved_type.is_some() {
         implied = resolved_type;
     }
@@ -263,6 +270,70 @@ pub fn check(
             "reference-target-type",
             expression,
             message,
+        ));
+    }
+}
+
+/// Under [`ReferencePolicy::CheckValid`](super::super::ReferencePolicy): fetches the target
+/// and validates it against the element's target profiles of its type; it must conform to
+/// one. A reference to a resource being validated (a circle) is not followed again.
+fn check_fetched(
+    cx: Cx<'_>,
+    fetching: Fetching<'_>,
+    element: &Element,
+    reference: &str,
+    expression: &str,
+    issues: &mut Vec<Issue>,
+) {
+    if fetching.visiting.iter().any(|v| v == reference) {
+        return;
+    }
+    let Some(target) = fetching.fetcher.fetch(reference) else {
+        return;
+    };
+    let target_type = target.get("resourceType").and_then(Value::as_str);
+    let profiles: Vec<&str> = element
+        .types
+        .iter()
+        .filter(|t| t.code == "Reference")
+        .flat_map(|t| &t.target_profiles)
+        .map(String::as_str)
+        .filter(|p| {
+            cx.registry
+                .structure(p)
+                .is_some_and(|def| Some(def.type_name.as_str()) == target_type)
+        })
+        .collect();
+    if profiles.is_empty() {
+        return;
+    }
+    let mut visiting = fetching.visiting.to_vec();
+    visiting.push(reference.to_string());
+    visiting.extend(resource_key(&target));
+    let inner = Fetching {
+        visiting: &visiting,
+        ..fetching
+    };
+    let conforms = profiles.iter().any(|profile| {
+        let cx = Cx {
+            resource: &target,
+            bundle: None,
+            fetching: Some(inner),
+            ..cx
+        };
+        let requested = [(*profile).to_string()];
+        validate_resource(cx, fetching.walk, &target, &requested).is_valid()
+    });
+    if !conforms {
+        issues.push(Issue::new(
+            IssueSeverity::Error,
+            IssueType::Structure,
+            "reference-profile-mismatch",
+            expression,
+            format!(
+                "Unable to find a profile match for {reference} among choices: {}",
+                profiles.join(", ")
+            ),
         ));
     }
 }
