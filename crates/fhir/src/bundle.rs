@@ -27,8 +27,6 @@
 //! letters, digits, `-._~` and `:/@` are written as they are, so a system URI stays readable.
 //! The `|` between system and value is written as is, as in the FHIR specification's examples.
 
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -202,7 +200,8 @@ pub struct BundleBuilder {
     conditional_mode: ConditionalMode,
     meta: Option<Value>,
     entries: Vec<PendingEntry>,
-    entry_idx_by_full_url: HashMap<String, usize>,
+    /// Entry index by resource id (every fullUrl is `urn:uuid:<id>`).
+    entry_idx_by_id: foldhash::HashMap<String, usize>,
 }
 
 impl BundleBuilder {
@@ -216,7 +215,7 @@ impl BundleBuilder {
             conditional_mode: ConditionalMode::default(),
             meta: None,
             entries: Vec::new(),
-            entry_idx_by_full_url: HashMap::new(),
+            entry_idx_by_id: foldhash::HashMap::default(),
         }
     }
 
@@ -276,7 +275,7 @@ impl BundleBuilder {
             });
         }
         let full_url = format!("urn:uuid:{id}");
-        if let Some(&first_idx) = self.entry_idx_by_full_url.get(&full_url) {
+        if let Some(&first_idx) = self.entry_idx_by_id.get(&id) {
             return Err(BundleError::DuplicateEntry {
                 entry_idx,
                 full_url,
@@ -292,8 +291,7 @@ impl BundleBuilder {
                 full_url,
             });
         }
-        self.entry_idx_by_full_url
-            .insert(full_url.clone(), entry_idx);
+        self.entry_idx_by_id.insert(id.clone(), entry_idx);
         self.entries.push(PendingEntry {
             full_url: full_url.clone(),
             resource_type,
@@ -311,7 +309,6 @@ impl BundleBuilder {
     /// can only resolve inside the Bundle, and never in a batch). Not reported: local references to contained
     /// resources (`#id`) and absolute URLs, which point outside on purpose.
     pub fn unresolved_references(&self) -> Vec<UnresolvedReference> {
-        let targets = self.reference_targets();
         let mut unresolved = Vec::new();
         for entry in &self.entries {
             let mut path = entry.resource_type.clone();
@@ -320,9 +317,11 @@ impl BundleBuilder {
                     ReferenceKind::Local | ReferenceKind::Absolute => true,
                     ReferenceKind::Urn => {
                         self.kind != BundleKind::Batch
-                            && self.entry_idx_by_full_url.contains_key(reference)
+                            && reference
+                                .strip_prefix("urn:uuid:")
+                                .is_some_and(|id| self.entry_idx_by_id.contains_key(id))
                     }
-                    ReferenceKind::Relative => targets.contains_key(reference),
+                    ReferenceKind::Relative => self.entry_for_relative(reference).is_some(),
                 };
                 if !resolved {
                     unresolved.push(UnresolvedReference {
@@ -338,22 +337,20 @@ impl BundleBuilder {
 
     /// The Bundle: `resourceType`, `id`, `meta`, `type`, `timestamp`, `entry` (each `fullUrl`,
     /// `resource`, `request`), members in R4 order, empty ones left out.
-    pub fn build(self) -> Value {
-        let targets = if self.kind == BundleKind::Batch {
-            HashMap::new()
-        } else {
-            self.reference_targets()
-        };
+    pub fn build(mut self) -> Value {
+        if self.kind != BundleKind::Batch {
+            for entry_idx in 0..self.entries.len() {
+                let mut resource = std::mem::take(&mut self.entries[entry_idx].resource);
+                self.rewrite_references(&mut resource);
+                self.entries[entry_idx].resource = resource;
+            }
+        }
         let mut entries = Vec::with_capacity(self.entries.len());
         for entry in self.entries {
             let request = request(self.kind, self.conditional_mode, &entry);
-            let mut resource = entry.resource;
-            if !targets.is_empty() {
-                rewrite_references(&mut resource, &targets);
-            }
             let mut members = Map::new();
             members.insert("fullUrl".to_owned(), Value::String(entry.full_url));
-            members.insert("resource".to_owned(), resource);
+            members.insert("resource".to_owned(), entry.resource);
             if let Some(request) = request {
                 members.insert("request".to_owned(), request);
             }
@@ -376,17 +373,36 @@ impl BundleBuilder {
         Value::Object(bundle)
     }
 
-    /// `Type/id` of every entry, mapped to the entry's fullUrl.
-    fn reference_targets(&self) -> HashMap<String, String> {
-        self.entries
-            .iter()
-            .map(|entry| {
-                (
-                    format!("{}/{}", entry.resource_type, entry.id),
-                    entry.full_url.clone(),
-                )
-            })
-            .collect()
+    /// The entry a relative reference (`Type/id`, exactly) names.
+    fn entry_for_relative(&self, reference: &str) -> Option<&PendingEntry> {
+        let (resource_type, id) = reference.split_once('/')?;
+        let entry = self.entries.get(*self.entry_idx_by_id.get(id)?)?;
+        (entry.resource_type == resource_type).then_some(entry)
+    }
+
+    /// Replaces every string member named `reference` in `value` that is `Type/id` of an entry
+    /// with that entry's fullUrl. Local references (`#id`) and others stay.
+    fn rewrite_references(&self, value: &mut Value) {
+        match value {
+            Value::Object(members) => {
+                for (name, member) in members.iter_mut() {
+                    match member {
+                        Value::String(reference) if name == "reference" => {
+                            if let Some(entry) = self.entry_for_relative(reference) {
+                                reference.clone_from(&entry.full_url);
+                            }
+                        }
+                        _ => self.rewrite_references(member),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.rewrite_references(item);
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {}
+        }
     }
 }
 
@@ -524,31 +540,6 @@ fn visit_references(value: &Value, path: &mut String, visit: &mut dyn FnMut(&str
                 path.push(']');
                 visit_references(item, path, visit);
                 path.truncate(path_len);
-            }
-        }
-        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {}
-    }
-}
-
-/// Replaces every string member named `reference` in `value` whose text is a key of `targets`
-/// with the key's value. Local references (`#id`) are never keys, so they stay.
-fn rewrite_references(value: &mut Value, targets: &HashMap<String, String>) {
-    match value {
-        Value::Object(members) => {
-            for (name, member) in members.iter_mut() {
-                match member {
-                    Value::String(reference) if name == "reference" => {
-                        if let Some(full_url) = targets.get(reference.as_str()) {
-                            reference.clone_from(full_url);
-                        }
-                    }
-                    _ => rewrite_references(member, targets),
-                }
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                rewrite_references(item, targets);
             }
         }
         Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {}

@@ -44,13 +44,29 @@ pub fn deterministic_id(
     resource_type: &str,
     business_identifier: &str,
 ) -> Uuid {
-    let name = encode_name(&[
-        BUSINESS_TAG,
+    deterministic_id_joined(
+        namespace,
         source_system,
         resource_type,
-        business_identifier,
-    ]);
-    Uuid::new_v5(namespace, name.as_bytes())
+        &[business_identifier],
+    )
+}
+
+/// [`deterministic_id`] of a business identifier given in pieces: the identifier is the pieces
+/// joined with nothing between them (`["urn:x", "|", "42"]` is `urn:x|42`), hashed without
+/// building the joined string.
+pub fn deterministic_id_joined(
+    namespace: &Uuid,
+    source_system: &str,
+    resource_type: &str,
+    business_identifier: &[&str],
+) -> Uuid {
+    let mut name = NameHasher::new(namespace);
+    name.part(&[BUSINESS_TAG]);
+    name.part(&[source_system]);
+    name.part(&[resource_type]);
+    name.part(business_identifier);
+    name.finish()
 }
 
 /// The id of a resource that has no business identifier.
@@ -67,23 +83,75 @@ pub fn content_derived_id(
     message_control_id: &str,
     segment_idx: usize,
 ) -> Uuid {
-    let position = segment_idx.to_string();
-    let name = encode_name(&[
-        CONTENT_TAG,
-        source_system,
-        resource_type,
-        message_control_id,
-        &position,
-    ]);
-    Uuid::new_v5(namespace, name.as_bytes())
+    let mut digits = DecimalBuf::default();
+    let mut name = NameHasher::new(namespace);
+    name.part(&[CONTENT_TAG]);
+    name.part(&[source_system]);
+    name.part(&[resource_type]);
+    name.part(&[message_control_id]);
+    name.part(&[digits.format(segment_idx)]);
+    name.finish()
+}
+
+/// A UUIDv5 computed as its name is written: SHA-1 of the namespace and the name, fed part by
+/// part (the `sha1` crate uses the CPU's SHA extensions where there are some).
+struct NameHasher(sha1::Sha1);
+
+impl NameHasher {
+    fn new(namespace: &Uuid) -> NameHasher {
+        use sha1::Digest;
+        let mut hasher = sha1::Sha1::new();
+        hasher.update(namespace.as_bytes());
+        NameHasher(hasher)
+    }
+
+    /// Appends one part of the name, `<len>:<bytes>`, the part being `pieces` joined.
+    fn part(&mut self, pieces: &[&str]) {
+        use sha1::Digest;
+        let len: usize = pieces.iter().map(|piece| piece.len()).sum();
+        let mut digits = DecimalBuf::default();
+        self.0.update(digits.format(len).as_bytes());
+        self.0.update(b":");
+        for piece in pieces {
+            self.0.update(piece.as_bytes());
+        }
+    }
+
+    fn finish(self) -> Uuid {
+        use sha1::Digest;
+        let digest = self.0.finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        uuid::Builder::from_sha1_bytes(bytes).into_uuid()
+    }
+}
+
+/// Room for a `usize` in decimal, without allocating.
+#[derive(Default)]
+struct DecimalBuf([u8; 20]);
+
+impl DecimalBuf {
+    fn format(&mut self, mut n: usize) -> &str {
+        let mut at = self.0.len();
+        loop {
+            at -= 1;
+            // `n % 10` is below 10, so the cast cannot truncate.
+            self.0[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        std::str::from_utf8(&self.0[at..]).unwrap_or("0")
+    }
 }
 
 /// Encodes `parts` as `<len>:<bytes>` each, one after the other, with no separator.
 ///
 /// The encoding can be read back unambiguously, because each part's length comes first.
+#[cfg(test)]
 fn encode_name(parts: &[&str]) -> String {
-    let capacity = parts.iter().map(|part| part.len() + 4).sum();
-    let mut name = String::with_capacity(capacity);
+    let mut name = String::new();
     for part in parts {
         name.push_str(&part.len().to_string());
         name.push(':');
@@ -204,6 +272,26 @@ mod tests {
                 "({s1:?},{t1:?},{v1:?}) vs ({s2:?},{t2:?},{v2:?})"
             );
         }
+    }
+
+    #[test]
+    fn streamed_names_hash_like_the_encoded_name() {
+        let plain = deterministic_id(&FHIRGATE_NAMESPACE, "HIS", "Patient", "urn:x|42");
+        let joined =
+            deterministic_id_joined(&FHIRGATE_NAMESPACE, "HIS", "Patient", &["urn:x", "|", "42"]);
+        assert_eq!(plain, joined);
+        let name = encode_name(&[BUSINESS_TAG, "HIS", "Patient", "urn:x|42"]);
+        assert_eq!(plain, Uuid::new_v5(&FHIRGATE_NAMESPACE, name.as_bytes()));
+        let name = encode_name(&[CONTENT_TAG, "HIS", "Encounter", "M1", "1234567"]);
+        assert_eq!(
+            content_derived_id(&FHIRGATE_NAMESPACE, "HIS", "Encounter", "M1", 1_234_567),
+            Uuid::new_v5(&FHIRGATE_NAMESPACE, name.as_bytes())
+        );
+        assert_eq!(DecimalBuf::default().format(0), "0");
+        assert_eq!(
+            DecimalBuf::default().format(usize::MAX),
+            usize::MAX.to_string()
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! Lines starting with `#` are comments. Elements come in snapshot order, so inherited elements
 //! (`id`, `meta`, `extension`…) come first.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::OnceLock;
 
 mod compile;

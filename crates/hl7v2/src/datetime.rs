@@ -263,14 +263,19 @@ impl Timestamp {
         &self,
         fallback_offset_minutes: Option<i32>,
     ) -> Result<FhirDateTime, TimestampError> {
-        let date = match self.precision {
-            Precision::Year => format!("{:04}", self.year),
-            Precision::Month => format!("{:04}-{:02}", self.year, self.month),
-            _ => format!("{:04}-{:02}-{:02}", self.year, self.month, self.day),
-        };
+        let mut value = String::with_capacity(32);
+        push_digits(&mut value, u32::from(self.year), 4);
+        if self.precision >= Precision::Month {
+            value.push('-');
+            push_digits(&mut value, u32::from(self.month), 2);
+        }
+        if self.precision >= Precision::Day {
+            value.push('-');
+            push_digits(&mut value, u32::from(self.day), 2);
+        }
         if self.precision <= Precision::Day {
             return Ok(FhirDateTime {
-                value: date,
+                value,
                 padded: false,
                 offset_from_fallback: false,
             });
@@ -285,23 +290,44 @@ impl Timestamp {
                 });
             }
         };
-        let sign = if offset < 0 { '-' } else { '+' };
-        let fraction = match self.fraction_digits {
-            0 => String::new(),
-            _ => format!(".{}", self.fraction()),
-        };
+        value.push('T');
+        push_digits(&mut value, u32::from(self.hour), 2);
+        value.push(':');
+        push_digits(&mut value, u32::from(self.minute), 2);
+        value.push(':');
+        push_digits(&mut value, u32::from(self.second), 2);
+        if self.fraction_digits > 0 {
+            value.push('.');
+            push_digits(&mut value, self.fraction, usize::from(self.fraction_digits));
+        }
+        value.push(if offset < 0 { '-' } else { '+' });
+        push_digits(&mut value, offset.unsigned_abs() / 60, 2);
+        value.push(':');
+        push_digits(&mut value, offset.unsigned_abs() % 60, 2);
         Ok(FhirDateTime {
-            value: format!(
-                "{date}T{:02}:{:02}:{:02}{fraction}{sign}{:02}:{:02}",
-                self.hour,
-                self.minute,
-                self.second,
-                offset.abs() / 60,
-                offset.abs() % 60
-            ),
+            value,
             padded: self.precision < Precision::Second,
             offset_from_fallback,
         })
+    }
+}
+
+/// Appends `number` in decimal, zero-padded to at least `width` digits.
+fn push_digits(out: &mut String, number: u32, width: usize) {
+    let mut digits = [b'0'; 10];
+    let mut rest = number;
+    let mut used = 0;
+    while rest > 0 || used == 0 {
+        // `rest % 10` is below 10, so the cast cannot truncate.
+        digits[digits.len() - 1 - used] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        used += 1;
+    }
+    for _ in used..width {
+        out.push('0');
+    }
+    for &digit in &digits[digits.len() - used..] {
+        out.push(char::from(digit));
     }
 }
 

@@ -13,8 +13,8 @@
 //!   from the host.
 //! - **Issues.** Repairs and problems are recorded with their place.
 
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use fhir::bundle::ConditionalKey;
 use hl7v2::{Component, Location, Message, MessageHeader, Repetition, Segment, Timestamp};
@@ -302,9 +302,19 @@ impl<'m> Context<'m> {
 
     /// Reports the components of `item` that hold data and are not in `handled`.
     pub fn unused_components(&mut self, item: &Item<'m>, handled: &[usize]) {
+        self.unused_components_except(item, handled, |_| false);
+    }
+
+    /// [`Context::unused_components`], leaving out the components `read_anyway` accepts.
+    pub fn unused_components_except(
+        &mut self,
+        item: &Item<'m>,
+        handled: &[usize],
+        read_anyway: impl Fn(&Component<'m>) -> bool,
+    ) {
         for (idx, component) in item.repetition.components().enumerate() {
             let n = idx + 1;
-            if !component.is_empty() && !handled.contains(&n) {
+            if !component.is_empty() && !handled.contains(&n) && !read_anyway(&component) {
                 self.report.unmapped.push(Unmapped {
                     kind: UnmappedKind::Component,
                     location: item.component_location(n),
@@ -428,25 +438,18 @@ impl<'m> Context<'m> {
 
     /// The deterministic id of a resource of `resource_type` with `key`.
     pub fn id_for(&self, resource_type: &str, key: &ResourceKey) -> Uuid {
+        let id = |pieces: &[&str]| {
+            fhir::ids::deterministic_id_joined(
+                &self.namespace,
+                &self.source_system,
+                resource_type,
+                pieces,
+            )
+        };
         match key {
-            ResourceKey::Identifier { system, value } => fhir::ids::deterministic_id(
-                &self.namespace,
-                &self.source_system,
-                resource_type,
-                &format!("{system}|{value}"),
-            ),
-            ResourceKey::Natural(natural) => fhir::ids::deterministic_id(
-                &self.namespace,
-                &self.source_system,
-                resource_type,
-                &format!("natural:{natural}"),
-            ),
-            ResourceKey::Message(role) => fhir::ids::deterministic_id(
-                &self.namespace,
-                &self.source_system,
-                resource_type,
-                &format!("message:{}:{role}", self.control_id),
-            ),
+            ResourceKey::Identifier { system, value } => id(&[system, "|", value]),
+            ResourceKey::Natural(natural) => id(&["natural:", natural]),
+            ResourceKey::Message(role) => id(&["message:", &self.control_id, ":", role]),
             ResourceKey::Segment(segment_idx) => fhir::ids::content_derived_id(
                 &self.namespace,
                 &self.source_system,

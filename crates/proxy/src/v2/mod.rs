@@ -171,6 +171,25 @@ impl Converter {
     }
 }
 
+/// Whether `text` holds a character [`sanitize_strings`] replaces: a byte scan, since almost no
+/// string does (U+FFFE and U+FFFF are `EF BF BE` and `EF BF BF` in UTF-8).
+fn needs_sanitizing(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // Branch-free over chunks, so the common clean string costs a vector pass.
+    let suspect = bytes.chunks(32).any(|chunk| {
+        chunk
+            .iter()
+            .fold(false, |found, &byte| found | (byte < b' ') | (byte == 0xEF))
+    });
+    suspect
+        && bytes.iter().enumerate().any(|(at, &byte)| {
+            (byte < b' ' && !matches!(byte, b'\t' | b'\n' | b'\r'))
+                || (byte == 0xEF
+                    && bytes.get(at + 1) == Some(&0xBF)
+                    && matches!(bytes.get(at + 2), Some(0xBE | 0xBF)))
+        })
+}
+
 /// FHIR strings cannot hold control characters other than tab, CR and LF (nor XML's
 /// non-characters): a message carrying them (a corrupt byte, a stray escape) gets them replaced
 /// by U+FFFD, counted in `replaced`, so the Bundle stays valid and the repair is reported.
@@ -179,7 +198,7 @@ fn sanitize_strings(value: &mut Value, replaced: &mut usize) {
         (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
     };
     match value {
-        Value::String(text) if text.contains(forbidden) => {
+        Value::String(text) if needs_sanitizing(text) => {
             *replaced += text.chars().filter(|&c| forbidden(c)).count();
             *text = text
                 .chars()
@@ -193,5 +212,39 @@ fn sanitize_strings(value: &mut Value, replaced: &mut usize) {
             .values_mut()
             .for_each(|member| sanitize_strings(member, replaced)),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_and_non_characters_are_found_and_replaced() {
+        for clean in [
+            "",
+            "plain text",
+            "tab\tline\nreturn\r",
+            "é ü \u{FFFD} \u{F000}",
+        ] {
+            assert!(!needs_sanitizing(clean), "{clean:?}");
+        }
+        let long_clean = "x".repeat(100);
+        assert!(!needs_sanitizing(&long_clean));
+        for dirty in [
+            "a\u{1}b",
+            "\u{0}",
+            "x\u{FFFE}",
+            "\u{FFFF}",
+            &format!("{long_clean}\u{7}"),
+        ] {
+            assert!(needs_sanitizing(dirty), "{dirty:?}");
+        }
+        let mut value = serde_json::json!({"a": ["ok", "b\u{1}\u{2}"], "c": {"d": "\u{FFFF}"}});
+        let mut replaced = 0;
+        sanitize_strings(&mut value, &mut replaced);
+        assert_eq!(replaced, 3);
+        assert_eq!(value["a"][1], "b\u{FFFD}\u{FFFD}");
+        assert_eq!(value["c"]["d"], "\u{FFFD}");
     }
 }

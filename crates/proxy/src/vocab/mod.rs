@@ -22,7 +22,7 @@ pub use systems::{coding_system_uri, v2_table_system};
 pub use tables::v2_table_has_code;
 pub use ucum::ucum_unit;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::OnceLock;
 
 /// The compiled table, embedded at build time.

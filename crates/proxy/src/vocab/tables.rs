@@ -2,7 +2,7 @@
 //! package by `examples/compile_v2_tables.rs`), so that a table's system is written only for a
 //! code the table has.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use super::systems::table_number;

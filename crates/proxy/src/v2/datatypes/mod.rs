@@ -48,12 +48,7 @@ pub fn reference(reference: &str) -> Value {
 /// [`Context::unused_components`], except the v2 null `""`: it asks the receiver to delete a
 /// value, which a translation to a new resource has no value to delete from.
 pub(crate) fn report_unused<'m>(ctx: &mut Context<'m>, item: &Item<'m>, handled: &[usize]) {
-    let mut read = handled.to_vec();
-    read.extend((1..=item.n_components()).filter(|&n| {
-        let component = item.component(n);
-        !component.is_empty() && component.raw().trim() == "\"\""
-    }));
-    ctx.unused_components(item, &read);
+    ctx.unused_components_except(item, handled, |component| component.raw().trim() == "\"\"");
 }
 
 /// Collapses runs of whitespace and upper-cases, for natural keys that must not depend on

@@ -150,7 +150,7 @@ pub(crate) fn name_with<'m>(
         name.insert("given".into(), Value::Array(given));
     }
     if let Some(prefix) = item.text(layout.prefix) {
-        name.insert("prefix".into(), json!([prefix]));
+        name.insert("prefix".into(), Value::from(vec![prefix]));
     }
     let suffix: Vec<Value> = [
         Some(layout.suffix),

@@ -67,8 +67,8 @@ pub fn practitioner<'m>(ctx: &mut Context<'m>, xcn: &Item<'m>) -> Option<String>
     Some(ctx.add("Practitioner", key, |id| {
         let mut builder = ResourceBuilder::new("Practitioner", &id);
         builder
-            .set("identifier", identifier.map(|i| json!([i])))
-            .set("name", name.map(|n| json!([n])))
+            .set("identifier", identifier.map(|i| Value::from(vec![i])))
+            .set("name", name.map(|n| Value::from(vec![n])))
             .set("qualification", qualification);
         builder.build()
     }))
@@ -116,7 +116,7 @@ pub fn organization<'m>(ctx: &mut Context<'m>, xon: &Item<'m>) -> Option<String>
     Some(ctx.add("Organization", key, |id| {
         let mut builder = ResourceBuilder::new("Organization", &id);
         builder
-            .set("identifier", identifier.map(|i| json!([i])))
+            .set("identifier", identifier.map(|i| Value::from(vec![i])))
             .set("name", name.map(|n| Value::String(n.into_owned())));
         builder.build()
     }))

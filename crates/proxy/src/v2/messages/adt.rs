@@ -19,7 +19,7 @@ use hl7v2::{Location, Segment};
 
 use super::super::ConvertError;
 use super::super::context::Context;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::super::datatypes::reference;
 use super::super::segments::{al1, dg1, evn, iam, in1, mrg, nk1, obx, pd1, pid, pr1, pv1, rol};
@@ -152,7 +152,7 @@ fn link_role(ctx: &mut Context<'_>, anchor: &Anchor, patient: &str, role: &str) 
         Anchor::Encounter(encounter) => {
             let mut participant = serde_json::Map::new();
             if let Some(code) = code {
-                participant.insert("type".into(), json!([code]));
+                participant.insert("type".into(), Value::from(vec![code]));
             }
             participant.insert("individual".into(), reference(role));
             if let Some(resource) = ctx.resource_mut(encounter) {

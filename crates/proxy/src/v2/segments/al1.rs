@@ -104,7 +104,7 @@ pub fn allergy<'m>(ctx: &mut Context<'m>, al1: &Segment<'m>, patient: &str) -> S
                 }]})),
             )
             .set("type", kind.map(Value::String))
-            .set("category", category.map(|c| json!([c])))
+            .set("category", category.map(|c| Value::from(vec![c])))
             .set(
                 "_category",
                 category_original

@@ -105,7 +105,7 @@ pub fn condition<'m>(
     let reference = ctx.add("Condition", key, |id| {
         let mut condition = ResourceBuilder::new("Condition", &id);
         condition
-            .set("identifier", identifier.map(|i| json!([i])))
+            .set("identifier", identifier.map(|i| Value::from(vec![i])))
             .set("verificationStatus", verification)
             .set(
                 "category",

@@ -105,7 +105,7 @@ pub fn provenance<'m>(ctx: &mut Context<'m>, evn: &Segment<'m>) -> Option<String
             .set("target", Some(Value::Array(targets)))
             .set("occurredDateTime", occurred.map(Value::String))
             .set_str("recorded", &recorded)
-            .set("reason", reason.map(|reason| json!([reason])))
+            .set("reason", reason.map(|reason| Value::from(vec![reason])))
             .set("activity", activity)
             .set("agent", Some(Value::Array(agents)));
         provenance.build()

@@ -69,7 +69,7 @@ pub fn allergy<'m>(
     ctx.add("AllergyIntolerance", key, |id| {
         let mut allergy = ResourceBuilder::new("AllergyIntolerance", &id);
         allergy
-            .set("identifier", identifier.map(|i| json!([i])))
+            .set("identifier", identifier.map(|i| Value::from(vec![i])))
             .set(
                 "clinicalStatus",
                 Some(json!({"coding": [{
@@ -79,7 +79,7 @@ pub fn allergy<'m>(
             )
             .set("verificationStatus", verification)
             .set("type", kind.map(Value::String))
-            .set("category", category.map(|c| json!([c])))
+            .set("category", category.map(|c| Value::from(vec![c])))
             .set(
                 "_category",
                 category_original.map(|c| {
@@ -144,8 +144,8 @@ fn recorder<'m>(ctx: &mut Context<'m>, iam: &Segment<'m>, patient: &str) -> Opti
             let mut person = ResourceBuilder::new("RelatedPerson", &id);
             person
                 .set("patient", Some(dt::reference(patient)))
-                .set("relationship", relationship.map(|r| json!([r])))
-                .set("name", name.map(|n| json!([n])));
+                .set("relationship", relationship.map(|r| Value::from(vec![r])))
+                .set("name", name.map(|n| Value::from(vec![n])));
             person.build()
         }),
     )
@@ -178,7 +178,7 @@ fn reaction<'m>(ctx: &mut Context<'m>, iar: &Segment<'m>) -> Option<Value> {
     });
     let note = ctx.text(iar, 4);
     let mut reaction = serde_json::Map::new();
-    reaction.insert("manifestation".into(), json!([manifestation]));
+    reaction.insert("manifestation".into(), Value::from(vec![manifestation]));
     if let Some(severity) = severity {
         reaction.insert("severity".into(), Value::String(severity));
     }

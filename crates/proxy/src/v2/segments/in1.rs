@@ -94,7 +94,7 @@ pub fn coverage<'m>(ctx: &mut Context<'m>, in1: &Segment<'m>, patient: &str) -> 
                 let mut person = ResourceBuilder::new("RelatedPerson", &id);
                 person
                     .set("patient", Some(dt::reference(patient)))
-                    .set("relationship", relationship.map(|r| json!([r])))
+                    .set("relationship", relationship.map(|r| Value::from(vec![r])))
                     .set("name", Some(Value::Array(insured_names)));
                 person.build()
             }),
@@ -110,7 +110,7 @@ pub fn coverage<'m>(ctx: &mut Context<'m>, in1: &Segment<'m>, patient: &str) -> 
         let mut coverage = ResourceBuilder::new("Coverage", &id);
         coverage
             .set("extension", Some(Value::Array(extensions)))
-            .set("identifier", plan.map(|p| json!([p])))
+            .set("identifier", plan.map(|p| Value::from(vec![p])))
             .set_str("status", "active")
             .set("type", kind)
             .set(
@@ -121,7 +121,7 @@ pub fn coverage<'m>(ctx: &mut Context<'m>, in1: &Segment<'m>, patient: &str) -> 
             .set("beneficiary", Some(dt::reference(patient)))
             .set("relationship", relationship)
             .set("period", Some(json!({"start": start, "end": end})))
-            .set("payor", Some(json!([payor_reference])));
+            .set("payor", Some(Value::from(vec![payor_reference])));
         coverage.build()
     })
 }

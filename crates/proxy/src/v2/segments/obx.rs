@@ -322,7 +322,7 @@ fn performing_organization<'m>(ctx: &mut Context<'m>, obx: &Segment<'m>) -> Opti
     if let (Some(address), Some(resource)) = (address, ctx.resource_mut(&organization))
         && !resource.contains_key("address")
     {
-        resource.insert("address".into(), json!([address]));
+        resource.insert("address".into(), Value::from(vec![address]));
     }
     Some(organization)
 }

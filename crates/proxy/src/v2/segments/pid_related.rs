@@ -16,7 +16,7 @@ pub fn account<'m>(ctx: &mut Context<'m>, pid: &Segment<'m>, patient: &str) -> O
     Some(ctx.add("Account", key, |id| {
         let mut account = ResourceBuilder::new("Account", &id);
         account
-            .set("identifier", Some(json!([identifier])))
+            .set("identifier", Some(Value::from(vec![identifier])))
             .set_str("status", "active")
             .set("subject", Some(json!([dt::reference(patient)])));
         account.build()

@@ -85,7 +85,7 @@ pub fn procedure<'m>(
     ctx.add("Procedure", key, |id| {
         let mut procedure = ResourceBuilder::new("Procedure", &id);
         procedure
-            .set("identifier", identifier.map(|i| json!([i])))
+            .set("identifier", identifier.map(|i| Value::from(vec![i])))
             .set_str("status", status)
             .set("category", category)
             .set("code", code)
@@ -94,7 +94,7 @@ pub fn procedure<'m>(
             .set("performedDateTime", performed.map(Value::String))
             .set("performer", Some(Value::Array(performers)))
             .set("location", location.as_deref().map(dt::reference))
-            .set("reasonCode", reason.map(|r| json!([r])));
+            .set("reasonCode", reason.map(|r| Value::from(vec![r])));
         procedure.build()
     })
 }

@@ -153,12 +153,12 @@ pub fn encounter<'m>(
     if let Some(item) = ctx.item(pv1, 38)
         && let Some(concept) = dt::codeable_concept(ctx, &item, Some("0159"))
     {
-        hospitalization.insert("dietPreference".into(), json!([concept]));
+        hospitalization.insert("dietPreference".into(), Value::from(vec![concept]));
     }
     if let Some(item) = ctx.item(pv1, 16)
         && let Some(concept) = dt::codeable_concept(ctx, &item, Some("0099"))
     {
-        hospitalization.insert("specialCourtesy".into(), json!([concept]));
+        hospitalization.insert("specialCourtesy".into(), Value::from(vec![concept]));
     }
     let mut arrangements = Vec::new();
     for item in ctx.items(pv1, 15) {
@@ -269,7 +269,7 @@ pub fn encounter<'m>(
             .set("identifier", Some(Value::Array(identifiers)))
             .set_str("status", status)
             .set("class", Some(class))
-            .set("type", admission_type.map(|t| json!([t])))
+            .set("type", admission_type.map(|t| Value::from(vec![t])))
             .set("serviceType", service_type)
             .set("priority", priority)
             .set("subject", Some(dt::reference(patient)))

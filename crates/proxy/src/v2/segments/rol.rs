@@ -14,7 +14,7 @@
 
 use fhir::datatypes::ResourceBuilder;
 use hl7v2::Segment;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::super::context::{Context, ResourceKey};
 use super::super::datatypes;
@@ -76,7 +76,7 @@ pub fn practitioner_role<'m>(ctx: &mut Context<'m>, rol: &Segment<'m>) -> Option
     Some(ctx.add("PractitionerRole", key, |id| {
         let mut builder = ResourceBuilder::new("PractitionerRole", &id);
         builder
-            .set("identifier", identifier.map(|i| json!([i])))
+            .set("identifier", identifier.map(|i| Value::from(vec![i])))
             .set("period", Some(Value::Object(period)))
             .set(
                 "practitioner",
@@ -86,7 +86,7 @@ pub fn practitioner_role<'m>(ctx: &mut Context<'m>, rol: &Segment<'m>) -> Option
                 "organization",
                 organization.as_deref().map(datatypes::reference),
             )
-            .set("code", code.map(|c| json!([c])))
+            .set("code", code.map(|c| Value::from(vec![c])))
             .set("location", Some(Value::Array(locations)))
             .set("telecom", Some(Value::Array(telecom)));
         builder.build()
@@ -98,6 +98,7 @@ mod tests {
     use super::*;
     use crate::site_config::SiteConfig;
     use crate::v2::datatypes::testing::MSH;
+    use serde_json::json;
 
     #[test]
     fn roles() {

@@ -98,7 +98,7 @@ pub fn medication_request<'m>(
         .collect();
     let mut base = Map::new();
     if let Some(dose) = dose {
-        base.insert("doseAndRate".into(), json!([dose]));
+        base.insert("doseAndRate".into(), Value::from(vec![dose]));
     }
     if let Some(max) = max_per_day {
         base.insert("maxDosePerPeriod".into(), max);

@@ -39,7 +39,7 @@ pub fn original_order<'m>(
     let medication = medication(ctx, rxo, 1);
     let mut base = Map::new();
     if let Some(dose) = dose_and_rate(ctx, rxo, [2, 3, 4], Some([21, 22])) {
-        base.insert("doseAndRate".into(), json!([dose]));
+        base.insert("doseAndRate".into(), Value::from(vec![dose]));
     }
     let instructions: Vec<Value> = ctx
         .items(rxo, 7)

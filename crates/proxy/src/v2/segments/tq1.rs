@@ -86,7 +86,7 @@ pub fn timing<'m>(ctx: &mut Context<'m>, tq1: &Segment<'m>) -> Option<Value> {
                 .filter(|m| m.system == TIMING_EVENT)
                 .map(|m| m.code.to_owned());
             if let Some(when) = mapped {
-                repeat.insert("when".into(), json!([when]));
+                repeat.insert("when".into(), Value::from(vec![when]));
                 handled.push(8);
             }
         }
