@@ -79,10 +79,30 @@ pub(crate) fn casts_to(item: &Item<'_>, spec: &TypeSpec) -> bool {
             type_name: Some(type_name),
             ..
         }) if fhir::r4_types::TypeTable::is_primitive(type_name) => {
-            spec.namespace.as_deref().is_none_or(|ns| ns == "FHIR") && **type_name == *spec.name
+            let fhir = spec.namespace.as_deref().is_none_or(|ns| ns == "FHIR")
+                && **type_name == *spec.name;
+            // The R4 engines let a FHIR primitive pass as its own System type (`value as
+            // String` for a `string`), which R4 profiles rely on.
+            let system = spec.namespace.as_deref().is_none_or(|ns| ns == "System")
+                && system_type(type_name) == Some(&*spec.name);
+            fhir || system
         }
         _ => is_type(item, spec),
     }
+}
+
+/// The System type a FHIR primitive is exactly (`string` → `String`).
+fn system_type(type_name: &str) -> Option<&'static str> {
+    Some(match type_name {
+        "string" => "String",
+        "boolean" => "Boolean",
+        "integer" => "Integer",
+        "decimal" => "Decimal",
+        "date" => "Date",
+        "dateTime" => "DateTime",
+        "time" => "Time",
+        _ => return None,
+    })
 }
 
 /// `item is spec`.
@@ -98,4 +118,37 @@ pub(crate) fn is_type(item: &Item<'_>, spec: &TypeSpec) -> bool {
         return *type_name == *spec.name;
     }
     is_subtype(&type_name, &spec.name)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::{Environment, Expression};
+
+    #[test]
+    fn a_primitive_passes_as_its_own_system_type() {
+        let patient = serde_json::json!({
+            "resourceType": "Patient",
+            "gender": "other",
+            "address": [{"line": ["Musterstr. 1"]}]
+        });
+        let env = Environment::default();
+        // (expression, items)
+        let cases = [
+            ("address.line[0] as String", 1),
+            ("address.line[0] as System.String", 1),
+            ("address.line[0] as string", 1),
+            ("address.line[0] as Integer", 0),
+            // A specialization (`code`) is not the System type itself.
+            ("gender as String", 0),
+            ("gender as code", 1),
+        ];
+        for (text, expected) in cases {
+            let found = Expression::parse(text)
+                .unwrap()
+                .evaluate(&patient, &env)
+                .unwrap();
+            assert_eq!(found.len(), expected, "{text}");
+        }
+    }
 }
