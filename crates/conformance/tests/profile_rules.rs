@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use conformance::package::{Package, PackageResource};
 use conformance::validate::{
-    Checks, IssueSeverity, ReferencePolicy, ResourceFetcher, ValidateOptions, Validator,
+    BundleRule, Checks, IssueSeverity, ReferencePolicy, ResourceFetcher, ValidateOptions, Validator,
 };
 use conformance::{CompileOptions, PackageOrigin, Registry};
 use serde_json::{Value, json};
@@ -226,4 +226,32 @@ fn check_valid_references_validate_the_fetched_target_against_the_target_profile
         .clone()
         .with_fetcher(Arc::new(Patients(patients.clone())));
     assert_eq!(run(&ignoring, &patients[0]), Vec::<String>::new());
+}
+
+#[test]
+fn bundle_rules_add_a_profile_to_the_entries_they_select() {
+    let bundle = json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "http://example.org/fhir/Patient/a", "resource": {"resourceType": "Patient", "id": "a", "gender": "other"}},
+        {"fullUrl": "http://example.org/fhir/Basic/b", "resource": {"resourceType": "Basic", "id": "b", "code": {"text": "b"}}},
+        {"fullUrl": "http://example.org/fhir/Patient/c", "resource": {"resourceType": "Patient", "id": "c", "gender": "male"}}
+    ]});
+    let errors = |rule: &str| -> Vec<String> {
+        let validator = validator().clone().with_bundle_rules(vec![BundleRule {
+            rule: rule.to_string(),
+            profile: format!("{TEST}other-patient"),
+        }]);
+        validator
+            .validate(&bundle, &ValidateOptions::default())
+            .issues
+            .iter()
+            .filter(|i| i.severity.is_error())
+            .map(|i| format!("{} @{}", i.message_id, i.expression))
+            .collect()
+    };
+    let second_patient = ["value-fixed @Bundle.entry[2].resource.gender"];
+    assert_eq!(errors("Patient:0"), Vec::<String>::new());
+    assert_eq!(errors("Patient:1"), second_patient);
+    assert_eq!(errors("Patient"), second_patient);
+    assert_eq!(errors("2"), second_patient);
+    assert_eq!(errors("0"), Vec::<String>::new());
 }

@@ -41,6 +41,7 @@ fn run(structure: &str, id: &str, value: Value, type_code: &str) -> Vec<String> 
         bundle: None,
         checks: conformance::validate::Checks::default(),
         fetching: None,
+        bundle_rules: &[],
     };
     let mut issues = Vec::new();
     binding::check(cx, def, element, &value, type_code, id, &mut issues);

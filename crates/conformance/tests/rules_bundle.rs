@@ -25,6 +25,7 @@ fn run(bundle_json: &Value) -> Vec<String> {
         bundle: None,
         checks: conformance::validate::Checks::default(),
         fetching: None,
+        bundle_rules: &[],
     };
     let mut issues = Vec::new();
     bundle::check(cx, bundle_json, &mut issues);

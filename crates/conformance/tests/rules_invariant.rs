@@ -45,6 +45,7 @@ fn run_element(element: &Element, resource: &Value, pointer: &str, type_code: &s
         bundle: None,
         checks: conformance::validate::Checks::default(),
         fetching: None,
+        bundle_rules: &[],
     };
     let mut issues = Vec::new();
     invariant::check(cx, element, value, type_code, &element.path, &mut issues);

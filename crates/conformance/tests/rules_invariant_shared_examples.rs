@@ -91,6 +91,7 @@ fn invariants_on_the_r4_examples_shared() {
             bundle: None,
             checks: conformance::validate::Checks::default(),
             fetching: None,
+            bundle_rules: &[],
         };
         for element in def.elements.iter().filter(|e| !e.constraints.is_empty()) {
             let path = element.path.replace("[x]", "");

@@ -42,6 +42,7 @@ fn run(
         bundle,
         checks: conformance::validate::Checks::default(),
         fetching: None,
+        bundle_rules: &[],
     };
     let mut issues = Vec::new();
     reference::check(cx, element, value, id, &mut issues);

@@ -75,6 +75,32 @@ pub trait ResourceFetcher: Send + Sync {
     fn fetch(&self, reference: &str) -> Option<Value>;
 }
 
+/// A Bundle validation rule (the Java validator's `-bundle rule profile`): the entries it
+/// selects must also conform to `profile`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleRule {
+    /// `Type` (every entry of that type), `Type:n` (the n-th entry of that type, from 0) or
+    /// `n` (the n-th entry, from 0).
+    pub rule: String,
+    /// The canonical of the profile.
+    pub profile: String,
+}
+
+impl BundleRule {
+    /// Whether the rule selects the entry at `entry_index` holding the `type_index`-th
+    /// resource of `resource_type`.
+    pub fn selects(&self, resource_type: &str, type_index: usize, entry_index: usize) -> bool {
+        let index = |text: &str| text.parse::<usize>().ok();
+        match self.rule.split_once(':') {
+            Some((wanted, n)) => wanted == resource_type && index(n) == Some(type_index),
+            None => match index(&self.rule) {
+                Some(n) => n == entry_index,
+                None => self.rule == resource_type,
+            },
+        }
+    }
+}
+
 /// What validating a fetched reference target needs: the fetcher, the walk's cache, and the
 /// references (`Type/id` or as written) of the resources being validated, outermost first.
 #[derive(Clone, Copy)]
@@ -164,6 +190,7 @@ pub struct Validator {
     walk: Arc<walk::WalkCache>,
     checks: Checks,
     fetcher: Option<Arc<dyn ResourceFetcher>>,
+    bundle_rules: Arc<[BundleRule]>,
 }
 
 /// What a rule needs to know while checking one element.
@@ -182,6 +209,8 @@ pub struct Cx<'a> {
     pub checks: Checks,
     /// Reference targets are fetched and validated (with [`ReferencePolicy::CheckValid`]).
     pub fetching: Option<Fetching<'a>>,
+    /// Profiles that selected Bundle entries must also conform to.
+    pub bundle_rules: &'a [BundleRule],
 }
 
 impl Validator {
@@ -195,7 +224,15 @@ impl Validator {
             walk,
             checks: Checks::default(),
             fetcher: None,
+            bundle_rules: Arc::new([]),
         }
+    }
+
+    /// This validator with Bundle validation rules: profiles that selected entries of every
+    /// Bundle validated must also conform to.
+    pub fn with_bundle_rules(mut self, rules: Vec<BundleRule>) -> Validator {
+        self.bundle_rules = rules.into();
+        self
     }
 
     /// This validator with a fetcher for reference targets (used under
@@ -245,6 +282,7 @@ impl Validator {
             bundle: None,
             checks: self.checks,
             fetching,
+            bundle_rules: &self.bundle_rules,
         };
         walk::validate_resource(cx, &self.walk, resource, &options.profiles)
     }

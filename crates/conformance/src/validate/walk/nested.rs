@@ -89,6 +89,43 @@ impl<'a> Walker<'a> {
         matching
     }
 
+    /// The profiles of the Bundle rules that select the entry holding `resource` (the
+    /// enclosing Bundle is `cx.bundle`).
+    fn bundle_rule_profiles(&self, resource: &Value, resource_type: &str) -> Vec<String> {
+        let rules = self.cx.bundle_rules;
+        if rules.is_empty() {
+            return Vec::new();
+        }
+        let entries = self
+            .cx
+            .bundle
+            .and_then(|b| b.get("entry"))
+            .and_then(Value::as_array);
+        let Some(entries) = entries else {
+            return Vec::new();
+        };
+        let of_type = |entry: &Value| {
+            entry
+                .pointer("/resource/resourceType")
+                .and_then(Value::as_str)
+                == Some(resource_type)
+        };
+        let Some(entry_index) = entries
+            .iter()
+            .position(|e| e.get("resource").is_some_and(|r| std::ptr::eq(r, resource)))
+        else {
+            return Vec::new();
+        };
+        let type_index = entries
+            .get(..entry_index)
+            .map_or(0, |before| before.iter().filter(|e| of_type(e)).count());
+        rules
+            .iter()
+            .filter(|rule| rule.selects(resource_type, type_index, entry_index))
+            .map(|rule| rule.profile.clone())
+            .collect()
+    }
+
     /// Validates a nested resource against its base definition, its declared profiles and
     /// the profiles of its element's type.
     pub(super) fn walk_nested(&mut self, def: Def<'a>, value: &'a Value) {
@@ -131,7 +168,10 @@ impl<'a> Walker<'a> {
         if resource_type == "Bundle" {
             crate::validate::rules::bundle::check(self.cx, value, &mut self.issues);
         }
-        let requested = self.type_profiles(def, resource_type);
+        let mut requested = self.type_profiles(def, resource_type);
+        if path == "Bundle.entry.resource" {
+            requested.extend(self.bundle_rule_profiles(value, resource_type));
+        }
         let profiles = self.profiles(base, value, &requested);
         for structure in Self::to_walk(&profiles) {
             self.walk_root(structure, value);
