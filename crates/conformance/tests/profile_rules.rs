@@ -72,6 +72,25 @@ fn validator() -> &'static Validator {
                             "targetProfile": [format!("{TEST}other-patient")]}]}
                 ]),
             ),
+            profile(
+                "ranges",
+                "Observation",
+                json!([
+                    {"id": "Observation.referenceRange", "path": "Observation.referenceRange",
+                        "slicing": {"discriminator": [{"type": "pattern", "path": "type"},
+                            {"type": "pattern", "path": "appliesTo"}], "rules": "open"}},
+                    {"id": "Observation.referenceRange:aged", "path": "Observation.referenceRange",
+                        "sliceName": "aged", "min": 1},
+                    {"id": "Observation.referenceRange:aged.type", "path": "Observation.referenceRange.type",
+                        "patternCodeableConcept": {"text": "normal"}},
+                    {"id": "Observation.referenceRange:aged.appliesTo", "path": "Observation.referenceRange.appliesTo",
+                        "patternCodeableConcept": {"text": "adult"}},
+                    {"id": "Observation.referenceRange:any", "path": "Observation.referenceRange",
+                        "sliceName": "any", "min": 1},
+                    {"id": "Observation.referenceRange:any.type", "path": "Observation.referenceRange.type",
+                        "patternCodeableConcept": {"text": "treatment"}}
+                ]),
+            ),
         ];
         let package = Package {
             name: "example.profile-rules".to_string(),
@@ -254,4 +273,21 @@ fn bundle_rules_add_a_profile_to_the_entries_they_select() {
     assert_eq!(errors("Patient"), second_patient);
     assert_eq!(errors("2"), second_patient);
     assert_eq!(errors("0"), Vec::<String>::new());
+}
+
+#[test]
+fn a_slice_that_sets_nothing_at_a_discriminator_path_is_not_told_apart_by_it() {
+    let observation = |ranges: Value| {
+        json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+            "referenceRange": ranges})
+    };
+    let both = observation(json!([
+        {"low": {"value": 1}, "type": {"text": "normal"}, "appliesTo": [{"text": "adult"}]},
+        {"low": {"value": 1}, "type": {"text": "treatment"}}
+    ]));
+    assert_eq!(run(both, "ranges"), Vec::<String>::new());
+    let aged_only = observation(json!([
+        {"low": {"value": 1}, "type": {"text": "normal"}, "appliesTo": [{"text": "adult"}]}
+    ]));
+    assert_eq!(run(aged_only, "ranges"), ["error slice-min @Observation"]);
 }

@@ -28,6 +28,8 @@ enum Expected<'a> {
     Exists(bool),
     Types(Vec<&'a str>),
     Profiles(Vec<&'a str>),
+    /// Anything matches: the slice does not constrain this discriminator.
+    Any,
     Unknown,
 }
 
@@ -328,7 +330,9 @@ fn expect<'a>(walker: &Walker<'a>, slice: Def<'a>, discriminator: &Discriminator
                     Expansion::Complete(list) => Some(list),
                     _ => None,
                 });
-            codes.map_or(Expected::Unknown, Expected::Codes)
+            // A slice that sets nothing at a discriminator's path (the element is there,
+            // without fixed, pattern or required binding) is not told apart by it.
+            codes.map_or(Expected::Any, Expected::Codes)
         }
         DiscriminatorKind::Exists => {
             if element.min >= 1 {
@@ -410,6 +414,7 @@ fn matches<'a>(
                 .iter()
                 .any(|p| conforms(walker, x, t.unwrap_or(""), p))
         }),
+        Expected::Any => true,
         Expected::Unknown => false,
     }
 }
