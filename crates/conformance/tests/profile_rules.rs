@@ -91,6 +91,21 @@ fn validator() -> &'static Validator {
                         "patternCodeableConcept": {"text": "treatment"}}
                 ]),
             ),
+            profile(
+                "phones",
+                "Patient",
+                json!([
+                    {"id": "Patient.telecom", "path": "Patient.telecom",
+                        "slicing": {"discriminator": [{"type": "value", "path": "system"},
+                            {"type": "value", "path": "use"}], "rules": "closed"}},
+                    {"id": "Patient.telecom:home", "path": "Patient.telecom", "sliceName": "home"},
+                    {"id": "Patient.telecom:home.system", "path": "Patient.telecom.system", "fixedCode": "phone"},
+                    {"id": "Patient.telecom:home.use", "path": "Patient.telecom.use", "fixedCode": "home"},
+                    {"id": "Patient.telecom:email", "path": "Patient.telecom", "sliceName": "email"},
+                    {"id": "Patient.telecom:email.system", "path": "Patient.telecom.system", "fixedCode": "email"},
+                    {"id": "Patient.telecom:email.use", "path": "Patient.telecom.use", "max": "0"}
+                ]),
+            ),
         ];
         let package = Package {
             name: "example.profile-rules".to_string(),
@@ -290,4 +305,20 @@ fn a_slice_that_sets_nothing_at_a_discriminator_path_is_not_told_apart_by_it() {
         {"low": {"value": 1}, "type": {"text": "normal"}, "appliesTo": [{"text": "adult"}]}
     ]));
     assert_eq!(run(aged_only, "ranges"), ["error slice-min @Observation"]);
+}
+
+#[test]
+fn a_slice_that_prohibits_a_discriminator_element_takes_items_without_it() {
+    let patient = |telecom: Value| json!({"resourceType": "Patient", "telecom": telecom});
+    let fine = patient(json!([
+        {"system": "phone", "value": "1", "use": "home"},
+        {"system": "email", "value": "a@example.org"}
+    ]));
+    assert_eq!(run(fine, "phones"), Vec::<String>::new());
+    let email_with_use =
+        patient(json!([{"system": "email", "value": "a@example.org", "use": "home"}]));
+    assert_eq!(
+        run(email_with_use, "phones"),
+        ["error slicing-closed @Patient.telecom[0]"]
+    );
 }

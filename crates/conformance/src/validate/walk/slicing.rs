@@ -306,6 +306,10 @@ fn expect<'a>(walker: &Walker<'a>, slice: Def<'a>, discriminator: &Discriminator
     };
     match discriminator.kind {
         DiscriminatorKind::Value | DiscriminatorKind::Pattern => {
+            // A slice that prohibits the element (max 0) takes only items without it.
+            if element.max == Max::Count(0) {
+                return Expected::Exists(false);
+            }
             if let Some(v) = element
                 .fixed
                 .as_ref()
