@@ -265,7 +265,10 @@ impl BundleBuilder {
         };
         let id = id.to_owned();
         let is_canonical_uuid = Uuid::try_parse(&id)
-            .map(|uuid| uuid.hyphenated().to_string() == id)
+            .map(|uuid| {
+                let mut buffer = Uuid::encode_buffer();
+                *uuid.hyphenated().encode_lower(&mut buffer) == *id
+            })
             .unwrap_or(false);
         if !is_canonical_uuid {
             return Err(BundleError::IdNotUuid {
@@ -274,7 +277,7 @@ impl BundleBuilder {
                 id,
             });
         }
-        let full_url = format!("urn:uuid:{id}");
+        let full_url = ["urn:uuid:", &id].concat();
         if let Some(&first_idx) = self.entry_idx_by_id.get(&id) {
             return Err(BundleError::DuplicateEntry {
                 entry_idx,
@@ -359,7 +362,10 @@ impl BundleBuilder {
 
         let mut bundle = Map::new();
         bundle.insert("resourceType".to_owned(), Value::from("Bundle"));
-        bundle.insert("id".to_owned(), Value::String(self.bundle_id.to_string()));
+        bundle.insert(
+            "id".to_owned(),
+            Value::String(crate::ids::id_text(&self.bundle_id)),
+        );
         if let Some(meta) = self.meta {
             bundle.insert("meta".to_owned(), meta);
         }
@@ -429,7 +435,7 @@ fn request(kind: BundleKind, mode: ConditionalMode, entry: &PendingEntry) -> Opt
         }
         (None, _) => {
             request.insert("method".to_owned(), Value::from("PUT"));
-            let url = format!("{resource_type}/{}", entry.id);
+            let url = [resource_type, "/", &entry.id].concat();
             request.insert("url".to_owned(), Value::String(url));
         }
     }

@@ -32,6 +32,22 @@ const BUSINESS_TAG: &str = "fhirgate-id-v1";
 /// The tag that starts the name of an id derived from a message position.
 const CONTENT_TAG: &str = "fhirgate-content-id-v1";
 
+/// `id` as FHIR writes it: lower-case hyphenated, without going through `fmt`.
+pub fn id_text(id: &Uuid) -> String {
+    let mut buffer = Uuid::encode_buffer();
+    id.hyphenated().encode_lower(&mut buffer).to_owned()
+}
+
+/// `prefix` followed by `id` as [`id_text`] writes it (`Patient/…`, `urn:uuid:…`).
+pub fn prefixed_id_text(prefix: &str, id: &Uuid) -> String {
+    let mut buffer = Uuid::encode_buffer();
+    let id = id.hyphenated().encode_lower(&mut buffer);
+    let mut text = String::with_capacity(prefix.len() + id.len());
+    text.push_str(prefix);
+    text.push_str(id);
+    text
+}
+
 /// The id of a resource identified by a business identifier.
 ///
 /// `source_system` names the system that assigned the identifier (for example the sending
@@ -292,6 +308,13 @@ mod tests {
             DecimalBuf::default().format(usize::MAX),
             usize::MAX.to_string()
         );
+    }
+
+    #[test]
+    fn id_texts_are_the_display_form() {
+        let id = deterministic_id(&FHIRGATE_NAMESPACE, "HIS", "Patient", "1");
+        assert_eq!(id_text(&id), id.to_string());
+        assert_eq!(prefixed_id_text("Patient/", &id), format!("Patient/{id}"));
     }
 
     #[test]

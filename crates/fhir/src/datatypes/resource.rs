@@ -162,7 +162,7 @@ impl ResourceBuilder {
             "resourceType".to_owned(),
             Value::String(resource_type.to_owned()),
         );
-        members.insert("id".to_owned(), Value::String(id.to_string()));
+        members.insert("id".to_owned(), Value::String(crate::ids::id_text(id)));
         ResourceBuilder { members }
     }
 

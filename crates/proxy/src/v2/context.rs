@@ -472,11 +472,16 @@ impl<'m> Context<'m> {
         key: ResourceKey,
         build: impl FnOnce(Uuid) -> Value,
     ) -> String {
-        let id = self.id_for(resource_type, &key);
-        let reference = format!("{resource_type}/{id}");
         let map_key = (resource_type.to_owned(), key);
+        let known = self.by_key.get(&map_key).copied();
+        // A second mention has the first one's id: no need to derive it again.
+        let id = match known.and_then(|idx| self.resources.get(idx)) {
+            Some(pending) => pending.id,
+            None => self.id_for(resource_type, &map_key.1),
+        };
+        let reference = fhir::ids::prefixed_id_text(&[resource_type, "/"].concat(), &id);
         let resource = build(id);
-        if let Some(&existing) = self.by_key.get(&map_key) {
+        if let Some(existing) = known {
             let mut conflicts = Vec::new();
             if let (Some(Value::Object(old)), Value::Object(new)) = (
                 self.resources.get_mut(existing).map(|r| &mut r.resource),
@@ -552,7 +557,10 @@ impl<'m> Context<'m> {
     pub fn reference(&self, resource_type: &str, key: &ResourceKey) -> Option<String> {
         let idx = self.by_key.get(&(resource_type.to_owned(), key.clone()))?;
         let pending = self.resources.get(*idx)?;
-        Some(format!("{}/{}", pending.resource_type, pending.id))
+        Some(fhir::ids::prefixed_id_text(
+            &[&pending.resource_type, "/"].concat(),
+            &pending.id,
+        ))
     }
 
     /// The resource behind a reference returned by [`Context::add`], to amend it.

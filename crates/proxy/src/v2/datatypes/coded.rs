@@ -107,7 +107,9 @@ pub fn codeable_concept<'m>(
             coding.insert("display".into(), Value::String(text.clone().into_owned()));
         }
         codings.push(Value::Object(coding));
-        let map_key: Option<Cow<'_, str>> = match (&system_name, table) {
+        // Site code maps are keyed by the v2 system name; most sites have none.
+        let has_code_maps = !ctx.config().code_maps.is_empty();
+        let map_key: Option<Cow<'_, str>> = match (&system_name, table.filter(|_| has_code_maps)) {
             (Some(name), _) => Some(Cow::Borrowed(name.as_ref())),
             (None, Some(table)) => vocab::v2_table_system(table).and_then(|uri| {
                 uri.rsplit('-')

@@ -70,7 +70,10 @@ pub fn location<'m>(ctx: &mut Context<'m>, pl: &Item<'m>) -> Option<String> {
         if !path.is_empty() {
             path.push('|');
         }
-        path.push_str(&format!("{n}={text}"));
+        // `n` is a PL component number, a single digit.
+        path.push(char::from_digit(u32::try_from(n).unwrap_or(0), 10).unwrap_or('0'));
+        path.push('=');
+        path.push_str(&text);
         let most_specific = idx == last;
         let mut identifiers = vec![json!({ "value": text })];
         if most_specific && let Some(comprehensive) = &comprehensive {
