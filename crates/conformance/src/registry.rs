@@ -8,7 +8,7 @@
 //! of THO code systems inside R4 core, and US Core 7.0.0 answers an unversioned US Core url.
 //! `url|version` picks the definition whose own version (or package version) matches.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -321,7 +321,18 @@ impl Registry {
 
     /// The base definition of a type (`Patient`, `HumanName`, `string`).
     pub fn base_type(&self, type_name: &str) -> Option<&StructureDef> {
-        self.structure(&type_url(type_name))
+        // The url is built on the stack: this runs for every nested resource and reference.
+        const BASE: &str = "http://hl7.org/fhir/StructureDefinition/";
+        let mut buffer = [0u8; 128];
+        if type_name.contains(':') || BASE.len() + type_name.len() > buffer.len() {
+            return self.structure(&type_url(type_name));
+        }
+        let (head, tail) = buffer.split_at_mut(BASE.len());
+        head.copy_from_slice(BASE.as_bytes());
+        let tail = tail.get_mut(..type_name.len())?;
+        tail.copy_from_slice(type_name.as_bytes());
+        let url = std::str::from_utf8(buffer.get(..BASE.len() + type_name.len())?).ok()?;
+        self.structure(url)
     }
 
     /// A ValueSet by canonical (`url` or `url|version`).

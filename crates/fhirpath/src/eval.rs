@@ -19,7 +19,8 @@ pub(crate) struct Ctx<'a> {
     pub root_resource: Option<&'a Value>,
     pub terminology: Option<&'a dyn crate::Terminology>,
     pub resource: Option<Item<'a>>,
-    pub context: Collection<'a>,
+    /// `%context`: always one item.
+    pub context: Item<'a>,
     pub env: &'a Environment,
     pub this: Collection<'a>,
     pub index: Option<i64>,
@@ -151,7 +152,7 @@ fn constant<'a>(name: &str, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalError> 
             .or_else(|| ctx.resource.clone())
             .into_iter()
             .collect()),
-        "context" => Ok(ctx.context.clone()),
+        "context" => Ok(vec![ctx.context.clone()]),
         "ucum" => string("http://unitsofmeasure.org".into()),
         "sct" => string("http://snomed.info/sct".into()),
         "loinc" => string("http://loinc.org".into()),
@@ -180,7 +181,10 @@ fn constant<'a>(name: &str, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalError> 
 
 /// The `resourceType` of a JSON resource.
 pub(crate) fn resource_type(value: &Value) -> Option<&str> {
-    value.get("resourceType").and_then(Value::as_str)
+    let Value::Object(map) = value else {
+        return None;
+    };
+    crate::lookup::get(map, "resourceType").and_then(Value::as_str)
 }
 
 /// At most one item: `Ok(None)` for empty, an error for more.

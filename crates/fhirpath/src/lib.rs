@@ -49,6 +49,7 @@ mod convert;
 mod eval;
 mod functions;
 mod lexer;
+mod lookup;
 mod math;
 mod navigate;
 mod ops;
@@ -228,7 +229,7 @@ impl Expression {
             root_resource: scope.root_resource,
             terminology: scope.terminology,
             resource: Some(resource),
-            context: vec![context.clone()],
+            context: context.clone(),
             env,
             this: vec![context],
             index: None,

@@ -3,11 +3,12 @@
 
 use std::borrow::Cow;
 
-use fhir::r4_types::{Target, TypeKind, TypeTable};
+use fhir::r4_types::{Target, TypeKind};
 use serde_json::{Map, Value};
 
 use crate::EvalError;
 use crate::eval::{Ctx, resource_type};
+use crate::lookup;
 use crate::types::base_type;
 use crate::value::{Collection, Item, Node};
 
@@ -32,10 +33,10 @@ fn joined<'b>(buffer: &'b mut [u8; KEY_CAPACITY], parts: &[&str]) -> Cow<'b, str
     }
 }
 
-/// The value of `_key`, the companion of a primitive `key`.
-fn companion_of<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    let mut buffer = [0; KEY_CAPACITY];
-    map.get(&*joined(&mut buffer, &["_", key]))
+/// Whether `map` has `key` or its companion `_key`.
+fn has_member(map: &Map<String, Value>, key: &str) -> bool {
+    let (value, companion) = lookup::member_and_companion(map, key);
+    value.is_some() || companion.is_some()
 }
 
 /// `name` with the type code of a choice appended: `value` and `dateTime` give `valueDateTime`.
@@ -85,11 +86,10 @@ pub(crate) fn navigate<'a>(
         }
         return Ok(true);
     };
-    let table = TypeTable::r4();
-    let type_def = node.type_name.and_then(|t| table.type_def(t));
+    let type_def = node.type_name.and_then(lookup::type_def);
     let Some(def) = type_def else {
         // Unknown type: plain JSON navigation, including choice names.
-        if map.contains_key(name) || companion_of(map, name).is_some() {
+        if has_member(map, name) {
             push_member(map, name, None, out);
         } else {
             for key in map.keys() {
@@ -102,7 +102,7 @@ pub(crate) fn navigate<'a>(
         }
         return Ok(true);
     };
-    if let Some(found) = def.element(name) {
+    if let Some(found) = lookup::element(def, name) {
         if !found.element.is_choice {
             push_member(map, name, target_type(&found.element_type.target), out);
             return Ok(true);
@@ -122,13 +122,13 @@ pub(crate) fn navigate<'a>(
         for element_type in &element.types {
             let mut buffer = [0; KEY_CAPACITY];
             let key = choice_key(&mut buffer, name, &element_type.code);
-            if map.contains_key(&*key) || companion_of(map, &key).is_some() {
+            if has_member(map, &key) {
                 push_member(map, &key, target_type(&element_type.target), out);
             }
         }
         return Ok(true);
     }
-    if let Some(found) = def.element(name) {
+    if let Some(found) = lookup::element(def, name) {
         // A choice named with its type, such as `valueQuantity`.
         push_member(map, name, target_type(&found.element_type.target), out);
         return Ok(true);
@@ -136,7 +136,7 @@ pub(crate) fn navigate<'a>(
     if def.kind == TypeKind::Resource && name == "resourceType" {
         return Ok(true);
     }
-    if map.contains_key(name) {
+    if lookup::get(map, name).is_some() {
         push_member(map, name, None, out);
         return Ok(true);
     }
@@ -172,8 +172,7 @@ pub(crate) fn member<'a>(
 }
 
 fn choice_type(suffix: &str) -> Option<&'static str> {
-    let table = TypeTable::r4();
-    if let Some(def) = table.type_def(suffix) {
+    if let Some(def) = lookup::type_def(suffix) {
         return Some(static_name(&def.name));
     }
     // A primitive: `DateTime` is `dateTime`.
@@ -187,7 +186,7 @@ fn choice_type(suffix: &str) -> Option<&'static str> {
 }
 
 fn static_name(name: &str) -> &'static str {
-    TypeTable::r4().type_def(name).map_or("", |def| &def.name)
+    lookup::type_def(name).map_or("", |def| &def.name)
 }
 
 fn target_type(target: &Target) -> Option<&'static str> {
@@ -209,8 +208,7 @@ fn push_member<'a>(
     type_name: Option<&'a str>,
     out: &mut Collection<'a>,
 ) {
-    let value = map.get(key);
-    let companion = companion_of(map, key);
+    let (value, companion) = lookup::member_and_companion(map, key);
     let typed = |v: &'a Value| match type_name {
         None | Some("") => resource_type(v).or(type_name.filter(|t| !t.is_empty())),
         some => some,

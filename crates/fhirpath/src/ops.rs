@@ -13,21 +13,23 @@ use crate::value::{Item, Node, Quantity, ucum_base};
 
 /// `=` on two single items: `None` when the answer is unknown (empty).
 pub(crate) fn equals(a: &Item<'_>, b: &Item<'_>) -> Option<bool> {
-    match (a.to_system(), b.to_system()) {
+    // Literals compare as they are (no copy of a string); nodes become their system value.
+    let (a, b) = (a.system(), b.system());
+    match (&*a, &*b) {
         (Item::Boolean(x), Item::Boolean(y)) => Some(x == y),
         (Item::Integer(x), Item::Integer(y)) => Some(x == y),
-        (Item::Integer(x), Item::Decimal(y)) => Some(Decimal::from(x) == y),
-        (Item::Decimal(x), Item::Integer(y)) => Some(x == Decimal::from(y)),
+        (Item::Integer(x), Item::Decimal(y)) => Some(Decimal::from(*x) == *y),
+        (Item::Decimal(x), Item::Integer(y)) => Some(*x == Decimal::from(*y)),
         (Item::Decimal(x), Item::Decimal(y)) => Some(x == y),
         (Item::String(x), Item::String(y)) => Some(x == y),
         (Item::Temporal(x), Item::Temporal(y)) => {
             if (x.kind == TemporalKind::Time) != (y.kind == TemporalKind::Time) {
                 return Some(false);
             }
-            x.compare(&y).map(|o| o == Ordering::Equal)
+            x.compare(y).map(|o| o == Ordering::Equal)
         }
-        (Item::Quantity(x), Item::Quantity(y)) => x.compare(&y, true).map(|o| o == Ordering::Equal),
-        (Item::Node(x), Item::Node(y)) => Some(node_equal(&x, &y)),
+        (Item::Quantity(x), Item::Quantity(y)) => x.compare(y, true).map(|o| o == Ordering::Equal),
+        (Item::Node(x), Item::Node(y)) => Some(node_equal(x, y)),
         (Item::Type(x), Item::Type(y)) => Some(x == y),
         _ => Some(false),
     }

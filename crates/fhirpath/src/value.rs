@@ -163,6 +163,14 @@ impl<'a> Item<'a> {
         }
     }
 
+    /// As [`Item::to_system`], without copying an item that is already a system value.
+    pub(crate) fn system(&self) -> Cow<'_, Item<'a>> {
+        match self {
+            Item::Node(_) => Cow::Owned(self.to_system()),
+            _ => Cow::Borrowed(self),
+        }
+    }
+
     /// True for a node holding a JSON object (a complex type or resource).
     pub fn is_complex(&self) -> bool {
         matches!(

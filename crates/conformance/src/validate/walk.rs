@@ -31,6 +31,7 @@ mod slicing;
 mod xhtml;
 
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 
 pub use index::{Index, PrimitiveInfo, WalkCache};
 use path::{Path, Seg};
@@ -120,6 +121,9 @@ fn dedup(issues: Vec<Issue>) -> Vec<Issue> {
         .collect()
 }
 
+/// A JSON member matched to a child element: (child, key, value, chosen type).
+type Member<'a> = (u32, &'a str, &'a Value, Option<&'a str>);
+
 /// An element of a snapshot, with the structure and tree it belongs to.
 #[derive(Clone, Copy)]
 pub(crate) struct Def<'a> {
@@ -141,6 +145,12 @@ impl<'a> Def<'a> {
         self.ix.slices(self.el)
     }
 
+    /// The element's name (the last segment of its path).
+    fn name(self) -> &'a str {
+        self.element()
+            .map_or("", |element| self.ix.name(self.el, element))
+    }
+
     fn at(self, el: u32) -> Def<'a> {
         Def {
             el: el as usize,
@@ -150,27 +160,43 @@ impl<'a> Def<'a> {
 
     /// The child whose JSON member name is `key`, with the type a choice suffix selects.
     fn child(self, key: &str) -> Option<(Def<'a>, Option<&'a str>)> {
+        if let Some(exact) = self.ix.child_named(self.el, key) {
+            if let Some(c) = exact {
+                return Some((self.at(c), None));
+            }
+            // No child of that name: only a choice can match, in the order of the children.
+            return self
+                .children()
+                .iter()
+                .find_map(|&c| self.choice_match(c, key));
+        }
         let mut choice = None;
         for &c in self.children() {
             let Some(element) = self.sd.elements.get(c as usize) else {
                 continue;
             };
-            let name = element.name();
+            let name = self.ix.name(c as usize, element);
             if name == key {
                 return Some((self.at(c), None));
             }
-            if choice.is_none()
-                && let Some(prefix) = name.strip_suffix("[x]")
-                && let Some(suffix) = key.strip_prefix(prefix)
-                && let Some(t) = element
-                    .types
-                    .iter()
-                    .find(|t| type_suffix_is(&t.code, suffix))
-            {
-                choice = Some((self.at(c), Some(t.code.as_str())));
+            if choice.is_none() {
+                choice = self.choice_match(c, key);
             }
         }
         choice
+    }
+
+    /// Child `c` with the type `key`'s suffix selects, when `c` is a choice `name[x]` and
+    /// `key` is `name` followed by one of its types.
+    fn choice_match(self, c: u32, key: &str) -> Option<(Def<'a>, Option<&'a str>)> {
+        let element = self.sd.elements.get(c as usize)?;
+        let prefix = self.ix.name(c as usize, element).strip_suffix("[x]")?;
+        let suffix = key.strip_prefix(prefix)?;
+        let t = element
+            .types
+            .iter()
+            .find(|t| type_suffix_is(&t.code, suffix))?;
+        Some((self.at(c), Some(t.code.as_str())))
     }
 }
 
@@ -221,6 +247,8 @@ pub(crate) struct Walker<'a> {
     expression: String,
     /// The optional checks turned on.
     checks: Checks,
+    /// The entries of the enclosing Bundle (`cx.bundle`), indexed when first needed.
+    bundle_index: Option<rules::reference::BundleIndex<'a>>,
 }
 
 impl<'a> Walker<'a> {
@@ -237,6 +265,7 @@ impl<'a> Walker<'a> {
             nesting: 0,
             expression: String::new(),
             checks: Checks::default(),
+            bundle_index: None,
         }
     }
 
@@ -339,8 +368,7 @@ impl<'a> Walker<'a> {
             );
             return;
         }
-        let mut members: Vec<(u32, &'a str, &'a Value, Option<&'a str>)> =
-            Vec::with_capacity(object.len());
+        let mut members: SmallVec<[Member<'a>; 16]> = SmallVec::with_capacity(object.len());
         let mut wrong_type: Vec<u32> = Vec::new();
         for (key, value) in object {
             if is_resource && key == "resourceType" {
@@ -379,7 +407,7 @@ impl<'a> Walker<'a> {
     fn unknown_member(&mut self, def: Def<'a>, key: &'a str) -> Option<u32> {
         let choice = def.children().iter().find_map(|&c| {
             let element = def.at(c).element()?;
-            let prefix = element.name().strip_suffix("[x]")?;
+            let prefix = def.at(c).name().strip_suffix("[x]")?;
             let suffix = key.strip_prefix(prefix)?;
             suffix
                 .starts_with(|c: char| c.is_ascii_uppercase())
@@ -446,7 +474,7 @@ impl<'a> Walker<'a> {
             slicing::check_absent(self, child);
             return;
         }
-        let values: Vec<_> = group.iter().filter(|m| !m.1.starts_with('_')).collect();
+        let values: SmallVec<[_; 4]> = group.iter().filter(|m| !m.1.starts_with('_')).collect();
         if values.len() > 1 {
             let message = format!(
                 "{}: only one of {} may be present",
@@ -491,13 +519,13 @@ impl<'a> Walker<'a> {
             .map(|t| if resource_id { "id" } else { t })
             .unwrap_or("BackboneElement");
         let seg = match choice {
-            Some(t) => Seg::Choice(element.name().strip_suffix("[x]").unwrap_or(key), t),
+            Some(t) => Seg::Choice(child.name().strip_suffix("[x]").unwrap_or(key), t),
             None => Seg::Name(key),
         };
-        let mut items: Vec<&'a Value> = match (value, companion) {
+        let mut items: SmallVec<[&'a Value; 8]> = match (value, companion) {
             (Value::Array(items), _) => items.iter().collect(),
             (Value::Null, Some(Value::Array(c))) => c.iter().map(|_| &NULL).collect(),
-            (v, _) => vec![v],
+            (v, _) => smallvec::smallvec![v],
         };
         if let Some(Value::Array(c)) = companion {
             while items.len() < c.len() {
@@ -663,7 +691,21 @@ impl<'a> Walker<'a> {
             );
         }
         if reference {
-            rules::reference::check(self.cx, element, value, &expression, &mut self.issues);
+            let index = self.cx.bundle.map(|bundle| match self.bundle_index.take() {
+                Some(index) if std::ptr::eq(index.bundle(), bundle) => index,
+                _ => rules::reference::BundleIndex::new(bundle),
+            });
+            rules::reference::check_indexed(
+                self.cx,
+                index.as_ref(),
+                element,
+                value,
+                &expression,
+                &mut self.issues,
+            );
+            if index.is_some() {
+                self.bundle_index = index;
+            }
         }
         self.expression = expression;
     }

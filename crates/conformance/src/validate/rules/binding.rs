@@ -34,11 +34,20 @@ struct Coded<'a> {
     system: Option<&'a str>,
     code: Option<&'a str>,
     display: Option<&'a str>,
-    /// Where the coding is (`Observation.code.coding[0]`, or the value itself).
-    expression: String,
+    /// Where the coding is: the value itself, or its `coding[i]`.
+    at: Option<usize>,
 }
 
 impl Coded<'_> {
+    /// Where the coding is (`Observation.code.coding[0]`, or the value's `expression`),
+    /// rendered only for an issue.
+    fn expression(&self, expression: &str) -> String {
+        match self.at {
+            Some(idx) => format!("{expression}.coding[{idx}]"),
+            None => expression.to_owned(),
+        }
+    }
+
     fn label(&self) -> String {
         format!("{}#{}", self.system.unwrap_or(""), self.code.unwrap_or(""))
     }
@@ -54,26 +63,26 @@ enum Shape<'a> {
     Concept(Vec<Coded<'a>>),
 }
 
-fn coded<'a>(value: &'a Value, expression: String) -> Coded<'a> {
+fn coded(value: &Value, at: Option<usize>) -> Coded<'_> {
     Coded {
         system: value.get("system").and_then(Value::as_str),
         code: value.get("code").and_then(Value::as_str),
         display: value.get("display").and_then(Value::as_str),
-        expression,
+        at,
     }
 }
 
-fn shape<'a>(value: &'a Value, type_code: &str, expression: &str) -> Option<Shape<'a>> {
+fn shape<'a>(value: &'a Value, type_code: &str) -> Option<Shape<'a>> {
     match type_code {
         "code" | "string" | "uri" | "http://hl7.org/fhirpath/System.String" => {
             value.as_str().map(Shape::Code)
         }
-        "Coding" => Some(Shape::Coding(coded(value, expression.to_owned()))),
+        "Coding" => Some(Shape::Coding(coded(value, None))),
         "Quantity" | "Age" | "Count" | "Distance" | "Duration" | "SimpleQuantity"
         | "MoneyQuantity" => {
             // A Quantity without a code has nothing to bind (the unit is free text).
             value.get("code")?;
-            Some(Shape::Coding(coded(value, expression.to_owned())))
+            Some(Shape::Coding(coded(value, None)))
         }
         "CodeableConcept" => {
             let codings = value
@@ -83,7 +92,7 @@ fn shape<'a>(value: &'a Value, type_code: &str, expression: &str) -> Option<Shap
                     codings
                         .iter()
                         .enumerate()
-                        .map(|(idx, coding)| coded(coding, format!("{expression}.coding[{idx}]")))
+                        .map(|(idx, coding)| coded(coding, Some(idx)))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -105,19 +114,19 @@ pub fn check(
     expression: &str,
     issues: &mut Vec<Issue>,
 ) {
-    let Some(shape) = shape(value, type_code, expression) else {
+    let Some(shape) = shape(value, type_code) else {
         return;
     };
     match &shape {
         Shape::Code(_) => {}
         Shape::Coding(coding) => {
             if type_code == "Coding" {
-                check_code_system(cx, coding, issues);
+                check_code_system(cx, coding, expression, issues);
             }
         }
         Shape::Concept(codings) => {
             for coding in codings {
-                check_code_system(cx, coding, issues);
+                check_code_system(cx, coding, expression, issues);
             }
         }
     }
@@ -152,7 +161,8 @@ fn check_binding(
     issues: &mut Vec<Issue>,
 ) {
     let value_set = lookup_value_set(cx, canonical, from);
-    let label = match value_set {
+    // Rendered only for an issue.
+    let label = || match value_set {
         Some(vs) => value_set_label(vs),
         None => format!("'{canonical}'"),
     };
@@ -168,7 +178,7 @@ fn check_binding(
                 IssueSeverity::Warning,
                 IssueType::CodeInvalid,
                 "coding-no-system",
-                coding.expression.clone(),
+                coding.expression(expression),
                 "A code with no system has no defined meaning, and it cannot be validated. A system should be provided",
             ));
         }
@@ -179,12 +189,16 @@ fn check_binding(
         let (severity, message) = match strength {
             BindingStrength::Required => (
                 IssueSeverity::Error,
-                format!("No code provided, and a code is required from the value set {label}"),
+                format!(
+                    "No code provided, and a code is required from the value set {}",
+                    label()
+                ),
             ),
             BindingStrength::Extensible => (
                 IssueSeverity::Warning,
                 format!(
-                    "No code provided, and a code should be provided from the value set {label}"
+                    "No code provided, and a code should be provided from the value set {}",
+                    label()
                 ),
             ),
             BindingStrength::Preferred | BindingStrength::Example => return,
@@ -204,7 +218,10 @@ fn check_binding(
             IssueType::NotFound,
             "binding-unavailable",
             expression,
-            format!("ValueSet {label} not found, so the value was not checked against it"),
+            format!(
+                "ValueSet {} not found, so the value was not checked against it",
+                label()
+            ),
         ));
         return;
     };
@@ -216,7 +233,7 @@ fn check_binding(
                 Shape::Concept(codings) => codings.iter().any(|coding| is_member(list, coding)),
             };
             if !member {
-                issues.push(not_member(strength, shape, &label, expression));
+                issues.push(not_member(strength, shape, &label(), expression));
             }
         }
         Expansion::External { systems } => {
@@ -233,8 +250,9 @@ fn check_binding(
                 "binding-not-checked",
                 expression,
                 format!(
-                    "The value provided ({}) was not checked against the {what} value set {label}: it needs a terminology server ({})",
+                    "The value provided ({}) was not checked against the {what} value set {}: it needs a terminology server ({})",
                     value_label(shape),
+                    label(),
                     systems.join(", ")
                 ),
             ));
@@ -246,8 +264,9 @@ fn check_binding(
                 "binding-unavailable",
                 expression,
                 format!(
-                    "The value provided ({}) was not checked: the value set {label} could not be expanded locally ({reason})",
-                    value_label(shape)
+                    "The value provided ({}) was not checked: the value set {} could not be expanded locally ({reason})",
+                    value_label(shape),
+                    label()
                 ),
             ));
         }
@@ -363,7 +382,7 @@ fn value_set_label(value_set: &ValueSet) -> String {
 }
 
 /// A coding against the loaded CodeSystem its system names, if any.
-fn check_code_system(cx: Cx<'_>, coding: &Coded<'_>, issues: &mut Vec<Issue>) {
+fn check_code_system(cx: Cx<'_>, coding: &Coded<'_>, expression: &str, issues: &mut Vec<Issue>) {
     let Some(system) = coding.system else {
         return;
     };
@@ -373,7 +392,7 @@ fn check_code_system(cx: Cx<'_>, coding: &Coded<'_>, issues: &mut Vec<Issue>) {
                 IssueSeverity::Error,
                 IssueType::Invalid,
                 "coding-system-is-valueset",
-                format!("{}.system", coding.expression),
+                format!("{}.system", coding.expression(expression)),
                 format!("The Coding references a value set, not a code system ('{system}')"),
             ));
         }
@@ -399,14 +418,14 @@ fn check_code_system(cx: Cx<'_>, coding: &Coded<'_>, issues: &mut Vec<Issue>) {
                 IssueSeverity::Error,
                 IssueType::CodeInvalid,
                 "code-unknown",
-                format!("{}.code", coding.expression),
+                format!("{}.code", coding.expression(expression)),
                 format!("Unknown code '{code}' in the CodeSystem '{system}' version '{version}'"),
             )),
             CodeSystemContent::Fragment => issues.push(Issue::new(
                 IssueSeverity::Warning,
                 IssueType::CodeInvalid,
                 "code-unknown-fragment",
-                format!("{}.code", coding.expression),
+                format!("{}.code", coding.expression(expression)),
                 format!(
                     "Unknown Code '{code}' in the CodeSystem '{system}' version '{version}' - note that the code system is labeled as a fragment, so the code may be valid in some other fragment"
                 ),
@@ -422,11 +441,20 @@ fn check_code_system(cx: Cx<'_>, coding: &Coded<'_>, issues: &mut Vec<Issue>) {
             IssueSeverity::Warning,
             IssueType::Invalid,
             "display-wrong",
-            format!("{}.display", coding.expression),
+            format!("{}.display", coding.expression(expression)),
             format!(
                 "Wrong Display Name '{display}' for {system}#{code}. Valid display is '{expected}' (for the language(s) 'en-US')"
             ),
         ));
+    }
+}
+
+/// Words compare ignoring case (ASCII without allocating).
+fn same_word(x: &str, y: &str) -> bool {
+    if x.is_ascii() && y.is_ascii() {
+        x.eq_ignore_ascii_case(y)
+    } else {
+        x.to_lowercase() == y.to_lowercase()
     }
 }
 
@@ -437,7 +465,7 @@ fn same_display(a: &str, b: &str) -> bool {
     loop {
         match (a.next(), b.next()) {
             (None, None) => return true,
-            (Some(x), Some(y)) if x.to_lowercase() == y.to_lowercase() => {}
+            (Some(x), Some(y)) if same_word(x, y) => {}
             _ => return false,
         }
     }

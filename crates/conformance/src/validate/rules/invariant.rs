@@ -38,6 +38,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use fhir::r4_types::TypeTable;
 use fhirpath::{Environment, Expression, Item, Scope};
 use serde_json::Value;
@@ -139,45 +141,80 @@ pub fn corrected(text: &str) -> Cow<'_, str> {
 }
 
 /// Every invariant expression of the loaded profiles, compiled.
+///
+/// Looked up per constraint while validating: by the address of the registry's own
+/// expression text first (a hash of one word), by the text itself otherwise.
 #[derive(Debug, Default)]
 pub struct InvariantCache {
-    compiled: HashMap<String, Result<Expression, String>>,
+    /// Each distinct published text, with its compiled (corrected) expression.
+    entries: Vec<(String, Result<Expression, String>)>,
+    by_text: HashMap<String, u32>,
+    /// The address of each loaded constraint's expression text, to its entry (the registry
+    /// is immutable and outlives the validator, so an address stays its text's).
+    by_address: FxHashMap<usize, u32>,
 }
 
 impl InvariantCache {
     /// Compiles the invariants of every structure in `registry` (each distinct text once).
     pub fn compile(registry: &Registry) -> InvariantCache {
-        let mut compiled = HashMap::new();
+        let mut cache = InvariantCache::default();
         for structure in registry.structures() {
             for element in &structure.elements {
-                for constraint in &element.constraints {
-                    let Some(text) = &constraint.expression else {
-                        continue;
+                for text in element
+                    .constraints
+                    .iter()
+                    .filter_map(|c| c.expression.as_ref())
+                {
+                    let idx = match cache.by_text.get(text) {
+                        Some(&idx) => idx,
+                        None => {
+                            let Ok(idx) = u32::try_from(cache.entries.len()) else {
+                                continue;
+                            };
+                            let compiled = Expression::parse(&corrected(text))
+                                .map_err(|error| error.to_string());
+                            cache.entries.push((text.clone(), compiled));
+                            cache.by_text.insert(text.clone(), idx);
+                            idx
+                        }
                     };
-                    compiled.entry(text.clone()).or_insert_with(|| {
-                        Expression::parse(&corrected(text)).map_err(|error| error.to_string())
-                    });
+                    cache.by_address.insert(text.as_ptr() as usize, idx);
                 }
             }
         }
-        InvariantCache { compiled }
+        cache
     }
 
     /// The compiled expression, or why it did not compile; `None` for a text not loaded.
     pub fn get(&self, text: &str) -> Option<&Result<Expression, String>> {
-        self.compiled.get(text)
+        let idx = self.by_text.get(text)?;
+        self.entries
+            .get(*idx as usize)
+            .map(|(_, compiled)| compiled)
+    }
+
+    /// As [`InvariantCache::get`], for a constraint text held by the registry the cache was
+    /// compiled from (found by address, checked to be the same text), else by content.
+    fn get_loaded(&self, text: &str) -> Option<&Result<Expression, String>> {
+        let by_address = self
+            .by_address
+            .get(&(text.as_ptr() as usize))
+            .and_then(|&idx| self.entries.get(idx as usize))
+            .filter(|(published, _)| published == text)
+            .map(|(_, compiled)| compiled);
+        by_address.or_else(|| self.get(text))
     }
 
     /// How many distinct expressions compiled, and how many did not.
     pub fn counts(&self) -> (usize, usize) {
-        let failed = self.compiled.values().filter(|r| r.is_err()).count();
-        (self.compiled.len() - failed, failed)
+        let failed = self.entries.iter().filter(|(_, r)| r.is_err()).count();
+        (self.entries.len() - failed, failed)
     }
 
     /// The expressions that did not compile, with the parser's message, sorted.
     pub fn failures(&self) -> Vec<(&str, &str)> {
         let mut failures: Vec<(&str, &str)> = self
-            .compiled
+            .entries
             .iter()
             .filter_map(|(text, result)| result.as_ref().err().map(|e| (text.as_str(), e.as_str())))
             .collect();
@@ -224,7 +261,7 @@ pub fn check(
         // An element that did not come from the registry (a test, a run-time profile) gets its
         // expression compiled here.
         let parsed;
-        let compiled = match cx.invariants.get(text) {
+        let compiled = match cx.invariants.get_loaded(text) {
             Some(compiled) => compiled.as_ref(),
             None => {
                 parsed = Expression::parse(&corrected(text)).map_err(|error| error.to_string());

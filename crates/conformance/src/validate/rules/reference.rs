@@ -25,6 +25,7 @@
 //! not validated against non-base target profiles (that would validate each target once
 //! per reference; the walk validates every entry against its own declared profiles).
 
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use super::super::walk::validate_resource;
@@ -96,7 +97,7 @@ fn parse<'a>(cx: Cx<'_>, reference: &'a str) -> Target<'a> {
 
 /// The resource types allowed as targets (`None` for any), and the target profiles that are
 /// not loaded (their type is unknown).
-fn allowed_types<'e>(cx: Cx<'_>, element: &'e Element) -> (Option<Vec<String>>, Vec<&'e str>) {
+fn allowed_types<'x>(cx: Cx<'x>, element: &'x Element) -> (Option<Vec<&'x str>>, Vec<&'x str>) {
     let mut allowed = Vec::new();
     let mut unknown = Vec::new();
     for type_ref in element.types.iter().filter(|t| t.code == "Reference") {
@@ -105,9 +106,9 @@ fn allowed_types<'e>(cx: Cx<'_>, element: &'e Element) -> (Option<Vec<String>>, 
         }
         for profile in &type_ref.target_profiles {
             let type_name = match cx.registry.structure(profile) {
-                Some(def) => def.type_name.clone(),
+                Some(def) => def.type_name.as_str(),
                 None => match profile.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
-                    Some(name) => name.split('|').next().unwrap_or(name).to_owned(),
+                    Some(name) => name.split('|').next().unwrap_or(name),
                     None => {
                         unknown.push(profile.as_str());
                         continue;
@@ -129,6 +130,48 @@ fn allowed_types<'e>(cx: Cx<'_>, element: &'e Element) -> (Option<Vec<String>>, 
     }
 }
 
+/// The entries of one Bundle by fullUrl (without `/_history/v`) and by resource, so that
+/// resolving a reference does not scan every entry. Built once per Bundle by the walk; the
+/// answers are those of the scans it replaces.
+#[derive(Debug)]
+pub struct BundleIndex<'b> {
+    bundle: &'b Value,
+    /// Entry positions by unversioned fullUrl, in entry order.
+    by_url: FxHashMap<&'b str, Vec<u32>>,
+    /// The first entry position of each entry resource, by address.
+    by_resource: FxHashMap<usize, u32>,
+}
+
+impl<'b> BundleIndex<'b> {
+    /// Indexes the entries of `bundle`.
+    pub fn new(bundle: &'b Value) -> BundleIndex<'b> {
+        let mut index = BundleIndex {
+            bundle,
+            by_url: FxHashMap::default(),
+            by_resource: FxHashMap::default(),
+        };
+        let entries = bundle.get("entry").and_then(Value::as_array);
+        for (i, entry) in entries.into_iter().flatten().enumerate() {
+            let Ok(i) = u32::try_from(i) else { break };
+            if let Some(url) = entry.get("fullUrl").and_then(Value::as_str) {
+                index.by_url.entry(unversioned(url)).or_default().push(i);
+            }
+            if let Some(resource) = entry.get("resource") {
+                index
+                    .by_resource
+                    .entry(std::ptr::from_ref(resource) as usize)
+                    .or_insert(i);
+            }
+        }
+        index
+    }
+
+    /// The Bundle indexed.
+    pub fn bundle(&self) -> &'b Value {
+        self.bundle
+    }
+}
+
 /// Checks the Reference `value` (at `expression`) against `element`'s target profiles, and
 /// resolves it in the resource and the enclosing Bundle.
 pub fn check(
@@ -138,11 +181,24 @@ pub fn check(
     expression: &str,
     issues: &mut Vec<Issue>,
 ) {
+    check_indexed(cx, None, element, value, expression, issues);
+}
+
+/// As [`check`], with the enclosing Bundle's entries indexed (`index` is used only when it
+/// is the index of `cx.bundle`).
+pub fn check_indexed(
+    cx: Cx<'_>,
+    index: Option<&BundleIndex<'_>>,
+    element: &Element,
+    value: &Value,
+    expression: &str,
+    issues: &mut Vec<Issue>,
+) {
     let (allowed, unknown_profiles) = allowed_types(cx, element);
     let declared_type = value.get("type").and_then(Value::as_str);
     if let (Some(declared), Some(allowed)) = (declared_type, &allowed)
         && unknown_profiles.is_empty()
-        && !allowed.iter().any(|t| t == declared)
+        && !allowed.contains(&declared)
     {
         issues.push(Issue::new(
             IssueSeverity::Error,
@@ -210,8 +266,9 @@ pub fn check(
         },
         _ => {
             if let Some(bundle) = cx.bundle {
+                let index = index.filter(|index| std::ptr::eq(index.bundle, bundle));
                 resolved_type =
-                    resolve_in_bundle(cx, bundle, reference, &target, expression, issues);
+                    resolve_in_bundle(cx, bundle, index, reference, &target, expression, issues);
             }
         }
     }
@@ -251,7 +308,7 @@ pub fn check(
         }
     }
     if let (Some(implied), Some(allowed)) = (implied, &allowed)
-        && !allowed.iter().any(|t| t == implied)
+        && !allowed.contains(&implied)
     {
         let message = if resolved_type.is_some() {
             format!(
@@ -363,6 +420,7 @@ fn restful_base<'a>(cx: Cx<'_>, full_url: &'a str) -> Option<&'a str> {
 fn resolve_in_bundle<'b>(
     cx: Cx<'b>,
     bundle: &'b Value,
+    index: Option<&BundleIndex<'_>>,
     reference: &str,
     target: &Target<'_>,
     expression: &str,
@@ -373,11 +431,17 @@ fn resolve_in_bundle<'b>(
     let wanted: String = match target {
         Target::Urn | Target::Absolute(_) => reference.to_owned(),
         Target::Relative(..) => {
-            let referrer = entries.iter().find(|entry| {
-                entry
-                    .get("resource")
-                    .is_some_and(|r| std::ptr::eq(r, cx.resource))
-            });
+            let referrer = match index {
+                Some(index) => index
+                    .by_resource
+                    .get(&(std::ptr::from_ref(cx.resource) as usize))
+                    .and_then(|&i| entries.get(i as usize)),
+                None => entries.iter().find(|entry| {
+                    entry
+                        .get("resource")
+                        .is_some_and(|r| std::ptr::eq(r, cx.resource))
+                }),
+            };
             let referrer = referrer?;
             let Some(referrer_url) = full_url(referrer) else {
                 let bundle_type = bundle.get("type").and_then(Value::as_str);
@@ -400,11 +464,20 @@ fn resolve_in_bundle<'b>(
         }
         _ => return None,
     };
-    let mut matches: Vec<&Value> = entries
-        .iter()
-        .filter(|entry| full_url(entry).is_some_and(|url| same_url(url, &wanted)))
-        .filter_map(|entry| entry.get("resource"))
-        .collect();
+    let mut matches: Vec<&Value> = match index {
+        Some(index) => index
+            .by_url
+            .get(unversioned(&wanted))
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| entries.get(i as usize)?.get("resource"))
+            .collect(),
+        None => entries
+            .iter()
+            .filter(|entry| full_url(entry).is_some_and(|url| same_url(url, &wanted)))
+            .filter_map(|entry| entry.get("resource"))
+            .collect(),
+    };
     // Several versions of one resource (as a history or a document may hold): a versioned
     // reference means the one with that `meta.versionId`.
     if matches.len() > 1
@@ -417,10 +490,21 @@ fn resolve_in_bundle<'b>(
     // that type.
     if matches.is_empty()
         && let Target::Relative(wanted_type, id) = target
-        && let Some(found) = entries
-            .iter()
-            .find(|entry| full_url(entry) == Some(&format!("urn:uuid:{id}")))
+        && let Some(found) = {
+            let urn = format!("urn:uuid:{id}");
+            let is_urn = |entry: &&'b Value| full_url(entry) == Some(urn.as_str());
+            match index {
+                Some(index) => index
+                    .by_url
+                    .get(unversioned(&urn))
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|&i| entries.get(i as usize))
+                    .find(is_urn),
+                None => entries.iter().find(is_urn),
+            }
             .and_then(|entry| entry.get("resource"))
+        }
     {
         let found_type = found.get("resourceType").and_then(Value::as_str);
         if found_type.is_some_and(|t| t != *wanted_type) {
@@ -481,12 +565,12 @@ fn resolve_in_bundle<'b>(
     }
 }
 
+/// A url without its `/_history/v` suffix.
+fn unversioned(url: &str) -> &str {
+    url.split_once("/_history/").map_or(url, |(url, _)| url)
+}
+
 /// fullUrl equality, ignoring a `/_history/v` suffix on either side.
 fn same_url(full_url: &str, wanted: &str) -> bool {
-    let unversioned = |url: &str| {
-        url.split_once("/_history/")
-            .map_or(url, |(url, _)| url)
-            .to_owned()
-    };
     full_url == wanted || unversioned(full_url) == unversioned(wanted)
 }

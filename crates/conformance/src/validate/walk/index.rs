@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use regex::Regex;
 use serde_json::Value;
 
@@ -16,7 +18,15 @@ use crate::model::{Derivation, StructureDef, StructureKind};
 pub struct Index {
     children: Vec<Vec<u32>>,
     slices: Vec<Vec<u32>>,
+    /// Where each element's name (the last segment of its path) starts in the path.
+    name_at: Vec<u32>,
+    /// For an element with many children: its children by name (choice elements by their
+    /// `name[x]`), so that matching a JSON member does not scan them all.
+    by_name: FxHashMap<u32, FxHashMap<Box<str>, u32>>,
 }
+
+/// Elements with at least this many children get a name map.
+const MAP_CHILDREN: usize = 8;
 
 impl Index {
     /// Builds the tree from the element ids (`Patient.extension:race.url`): a last segment
@@ -25,8 +35,19 @@ impl Index {
     pub fn build(structure: &StructureDef) -> Index {
         let n = structure.elements.len();
         let mut index = Index {
+            by_name: FxHashMap::default(),
             children: vec![Vec::new(); n],
             slices: vec![Vec::new(); n],
+            name_at: structure
+                .elements
+                .iter()
+                .map(|e| {
+                    e.path
+                        .rfind('.')
+                        .and_then(|dot| u32::try_from(dot + 1).ok())
+                        .unwrap_or(0)
+                })
+                .collect(),
         };
         let by_id: HashMap<&str, usize> = structure
             .elements
@@ -55,12 +76,44 @@ impl Index {
                 None => None,
             };
         }
+        for (parent, children) in index.children.iter().enumerate() {
+            if children.len() < MAP_CHILDREN {
+                continue;
+            }
+            let Ok(parent) = u32::try_from(parent) else {
+                break;
+            };
+            let mut names = FxHashMap::default();
+            for &c in children {
+                if let Some(element) = structure.elements.get(c as usize) {
+                    names
+                        .entry(index.name(c as usize, element).into())
+                        .or_insert(c);
+                }
+            }
+            index.by_name.insert(parent, names);
+        }
         index
+    }
+
+    /// The child of `el` named exactly `name` (`value[x]` for a choice), when `el` has a
+    /// name map: `Some(None)` when it has none of that name, `None` without a map.
+    pub fn child_named(&self, el: usize, name: &str) -> Option<Option<u32>> {
+        let names = self.by_name.get(&u32::try_from(el).ok()?)?;
+        Some(names.get(name).copied())
     }
 
     /// The direct children of element `el`.
     pub fn children(&self, el: usize) -> &[u32] {
         self.children.get(el).map_or(&[], Vec::as_slice)
+    }
+
+    /// The name of element `el` (`element.name()`, precomputed), given that element.
+    pub fn name<'e>(&self, el: usize, element: &'e crate::model::Element) -> &'e str {
+        self.name_at
+            .get(el)
+            .and_then(|&at| element.path.get(at as usize..))
+            .unwrap_or(&element.path)
     }
 
     /// The slices defined on element `el`.
@@ -76,17 +129,24 @@ pub struct PrimitiveInfo {
     pub regex: Option<String>,
     /// The value's maximum length.
     pub max_length: Option<u32>,
+    /// `regex` compiled (anchored), or why it did not compile.
+    pub compiled: Option<Result<Regex, String>>,
 }
 
 /// Everything the walk precomputes from a [`Registry`].
 #[derive(Debug, Default)]
 pub struct WalkCache {
-    indexes: HashMap<usize, Index>,
-    regexes: HashMap<String, Result<Regex, String>>,
-    values: HashMap<String, Value>,
-    primitives: HashMap<String, PrimitiveInfo>,
-    core_types: HashMap<String, (String, StructureKind)>,
-    fhirpath: HashMap<String, Result<fhirpath::Expression, String>>,
+    indexes: FxHashMap<usize, Index>,
+    regexes: FxHashMap<String, Result<Regex, String>>,
+    values: FxHashMap<String, Value>,
+    primitives: FxHashMap<String, PrimitiveInfo>,
+    core_types: FxHashMap<String, (String, StructureKind)>,
+    fhirpath: FxHashMap<String, Result<fhirpath::Expression, String>>,
+}
+
+/// A FHIR regex, anchored to the whole value.
+fn compile_regex(pattern: &str) -> Result<Regex, String> {
+    Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())
 }
 
 fn key(structure: &StructureDef) -> usize {
@@ -120,6 +180,7 @@ impl WalkCache {
                         .map(|e| PrimitiveInfo {
                             regex: e.regex.clone(),
                             max_length: e.max_length,
+                            compiled: e.regex.as_deref().map(compile_regex),
                         })
                         .unwrap_or_default();
                     cache.primitives.insert(structure.type_name.clone(), info);
@@ -155,8 +216,8 @@ impl WalkCache {
 
     fn add_regex(&mut self, pattern: &str) {
         if !self.regexes.contains_key(pattern) {
-            let compiled = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string());
-            self.regexes.insert(pattern.to_string(), compiled);
+            self.regexes
+                .insert(pattern.to_string(), compile_regex(pattern));
         }
     }
 

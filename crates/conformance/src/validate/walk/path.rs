@@ -1,7 +1,25 @@
 //! The location of the value being walked, as a stack of segments; rendered to a FHIRPath
 //! expression in the Java validator's style only when an issue or a rule needs it.
 
-use std::fmt::Write;
+/// Appends `n` in decimal (rendering runs for every value with rules, so no `fmt`).
+fn push_decimal(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        if let Some(slot) = digits.get_mut(at) {
+            *slot = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+        if rest == 0 || at == 0 {
+            break;
+        }
+    }
+    for &digit in digits.get(at..).unwrap_or(&[]) {
+        out.push(char::from(digit));
+    }
+}
 
 /// One step of a location.
 #[derive(Debug, Clone, Copy)]
@@ -48,13 +66,18 @@ impl<'a> Path<'a> {
                     out.push_str(name);
                 }
                 Seg::Index(i) => {
-                    let _ = write!(out, "[{i}]");
+                    out.push('[');
+                    push_decimal(out, *i);
+                    out.push(']');
                 }
                 Seg::Choice(name, type_code) => {
                     if !out.is_empty() {
                         out.push('.');
                     }
-                    let _ = write!(out, "{name}.ofType({type_code})");
+                    out.push_str(name);
+                    out.push_str(".ofType(");
+                    out.push_str(type_code);
+                    out.push(')');
                 }
             }
         }

@@ -62,14 +62,13 @@ pub(super) fn check(walker: &mut Walker<'_>, element: &Element, value: &Value, t
         return;
     }
     let info = walker.cache.primitive(type_code);
-    for pattern in [
-        element.regex.as_deref(),
-        info.and_then(|i| i.regex.as_deref()),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        match walker.cache.regex(pattern) {
+    let element_regex = element
+        .regex
+        .as_deref()
+        .map(|pattern| (pattern, walker.cache.regex(pattern)));
+    let type_regex = info.and_then(|i| Some((i.regex.as_deref()?, i.compiled.as_ref())));
+    for (pattern, compiled) in [element_regex, type_regex].into_iter().flatten() {
+        match compiled {
             Some(Ok(regex)) if !regex.is_match(&text) => {
                 let message = format!("The value '{text}' is not a valid {type_code}");
                 walker.error(IssueType::Value, "primitive-format", message);
