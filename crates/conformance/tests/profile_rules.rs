@@ -106,6 +106,23 @@ fn validator() -> &'static Validator {
                     {"id": "Patient.telecom:email.use", "path": "Patient.telecom.use", "max": "0"}
                 ]),
             ),
+            profile(
+                "typed-list",
+                "List",
+                json!([
+                    {"id": "List.entry", "path": "List.entry",
+                        "slicing": {"discriminator": [{"type": "type", "path": "item.resolve()"}],
+                            "rules": "closed"}},
+                    {"id": "List.entry:condition", "path": "List.entry", "sliceName": "condition", "min": 1},
+                    {"id": "List.entry:condition.item", "path": "List.entry.item",
+                        "type": [{"code": "Reference",
+                            "targetProfile": ["http://hl7.org/fhir/StructureDefinition/Condition"]}]},
+                    {"id": "List.entry:device", "path": "List.entry", "sliceName": "device", "min": 1},
+                    {"id": "List.entry:device.item", "path": "List.entry.item",
+                        "type": [{"code": "Reference",
+                            "targetProfile": ["http://hl7.org/fhir/StructureDefinition/Device"]}]}
+                ]),
+            ),
         ];
         let package = Package {
             name: "example.profile-rules".to_string(),
@@ -321,4 +338,15 @@ fn a_slice_that_prohibits_a_discriminator_element_takes_items_without_it() {
         run(email_with_use, "phones"),
         ["error slicing-closed @Patient.telecom[0]"]
     );
+}
+
+#[test]
+fn a_resolve_discriminator_follows_references_to_contained_resources() {
+    let list = json!({"resourceType": "List", "status": "current", "mode": "working",
+        "contained": [
+            {"resourceType": "Condition", "id": "c", "subject": {"reference": "Patient/1"}},
+            {"resourceType": "Device", "id": "d"}
+        ],
+        "entry": [{"item": {"reference": "#c"}}, {"item": {"reference": "#d"}}]});
+    assert_eq!(run(list, "typed-list"), Vec::<String>::new());
 }

@@ -509,9 +509,19 @@ fn flatten<'a>(
     }
 }
 
-/// The Bundle entry resource a Reference points to (by fullUrl, or by `Type/id`).
+/// The resource a Reference points to: a contained resource of the resource being validated
+/// (`#id`), or a Bundle entry (by fullUrl, or by `Type/id`).
 fn resolve<'a>(walker: &Walker<'a>, reference: &'a Value) -> Option<&'a Value> {
     let target = reference.get("reference")?.as_str()?;
+    if let Some(id) = target.strip_prefix('#') {
+        return walker
+            .cx
+            .resource
+            .get("contained")?
+            .as_array()?
+            .iter()
+            .find(|c| c.get("id").and_then(Value::as_str) == Some(id));
+    }
     let bundle = walker.cx.bundle.or_else(|| {
         (walker
             .cx

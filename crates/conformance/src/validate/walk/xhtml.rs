@@ -8,7 +8,10 @@
 //!   handler, is an error and fails `txt-1`;
 //! - entities are the XML ones (`&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`) or character
 //!   references: HTML named entities such as `&reg;` are not XML;
-//! - there is some non-whitespace text or an image (`txt-2`).
+//! - there is some non-whitespace text or an image (`txt-2`);
+//! - a link inside the narrative (`<a href="#x">`) resolves to an element of it with that
+//!   `id` or `name`, or to a contained resource `x` (for a resource outside a Bundle; in a
+//!   Bundle a link may point into another entry's narrative).
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
@@ -148,6 +151,8 @@ pub(super) fn check(walker: &mut Walker<'_>, div: &str) {
     let mut depth = 0usize;
     let mut content = false;
     let mut names_ok = true;
+    let mut anchors: Vec<String> = Vec::new();
+    let mut links: Vec<String> = Vec::new();
     loop {
         let event = match reader.read_event() {
             Ok(event) => event,
@@ -170,6 +175,19 @@ pub(super) fn check(walker: &mut Walker<'_>, div: &str) {
                 }
                 content |= name == "img";
                 names_ok &= check_names(walker, &name, start);
+                for attribute in start.attributes().flatten() {
+                    // Anchors and links are compared as written (no entities in ids).
+                    let value: &str = &attribute.value;
+                    match attribute.key.0 {
+                        "id" | "name" => anchors.push(value.to_string()),
+                        "href" if name == "a" => {
+                            if let Some(target) = value.strip_prefix('#') {
+                                links.push(target.to_string());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
             }
             Event::End(_) => depth = depth.saturating_sub(1),
             Event::Text(text) => {
@@ -197,6 +215,25 @@ pub(super) fn check(walker: &mut Walker<'_>, div: &str) {
     }
     if !names_ok {
         walker.error(IssueType::Invariant, "invariant-failed", TXT_1.to_string());
+    }
+    if walker.cx.bundle.is_none() {
+        let contained = walker
+            .cx
+            .resource
+            .get("contained")
+            .and_then(serde_json::Value::as_array);
+        let is_contained = |id: &str| {
+            contained
+                .into_iter()
+                .flatten()
+                .any(|c| c.get("id").and_then(serde_json::Value::as_str) == Some(id))
+        };
+        for link in links {
+            if !link.is_empty() && !anchors.contains(&link) && !is_contained(&link) {
+                let message = format!("Hyperlink '#{link}' in the narrative does not resolve");
+                walker.error(IssueType::Value, "xhtml-link-unresolved", message);
+            }
+        }
     }
     if !content {
         walker.error(IssueType::Invariant, "invariant-failed", TXT_2.to_string());
