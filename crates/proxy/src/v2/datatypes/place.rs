@@ -75,6 +75,15 @@ pub fn location<'m>(ctx: &mut Context<'m>, pl: &Item<'m>) -> Option<String> {
         path.push('=');
         path.push_str(&text);
         let most_specific = idx == last;
+        let key = ResourceKey::Natural(["pl:", &path].concat());
+        // A level's resource follows from its path alone, except the description and the
+        // comprehensive identifier of the most specific level: a level met again without those
+        // brings nothing new, so it is not built again.
+        let brings_more = most_specific && (description.is_some() || comprehensive.is_some());
+        if !brings_more && let Some(known) = ctx.reference("Location", &key) {
+            parent = Some(known);
+            continue;
+        }
         let mut identifiers = vec![json!({ "value": text })];
         if most_specific && let Some(comprehensive) = &comprehensive {
             identifiers.push(comprehensive.clone());
@@ -84,7 +93,7 @@ pub fn location<'m>(ctx: &mut Context<'m>, pl: &Item<'m>) -> Option<String> {
             .as_ref()
             .filter(|_| most_specific)
             .map(|d| Value::String(d.clone().into_owned()));
-        let reference = ctx.add("Location", ResourceKey::Natural(format!("pl:{path}")), |id| {
+        let reference = ctx.add("Location", key, |id| {
             let mut builder = ResourceBuilder::new("Location", &id);
             builder
                 .set("identifier", Some(Value::Array(identifiers)))
