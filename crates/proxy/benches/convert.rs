@@ -187,6 +187,32 @@ fn main() {
         group.finish();
     }
 
+    // What the output tree alone costs: the mix's Bundles as JSON text, read back into
+    // `serde_json::Value`s (the representation every consumer gets), and written out again.
+    let outputs: Vec<Vec<u8>> = mix
+        .iter()
+        .map(|message| serde_json::to_vec(&converter.convert(message).unwrap().bundle).unwrap())
+        .collect();
+    let output_bytes: usize = outputs.iter().map(Vec::len).sum();
+    let trees: Vec<serde_json::Value> = outputs
+        .iter()
+        .map(|json| serde_json::from_slice(json).unwrap())
+        .collect();
+    let tree_rate = median_rate(mix.len(), || {
+        outputs
+            .iter()
+            .map(|json| {
+                serde_json::from_slice::<serde_json::Value>(black_box(json))
+                    .map_or(0, |tree| tree.as_object().map_or(0, serde_json::Map::len))
+            })
+            .sum()
+    });
+    let write_rate = median_rate(mix.len(), || {
+        trees
+            .iter()
+            .map(|tree| serde_json::to_vec(black_box(tree)).map_or(0, |json| json.len()))
+            .sum()
+    });
     let convert_rate = median_rate(mix.len(), || convert_all(&converter, &mix));
     let parse_rate = median_rate(mix.len(), || parse_all(&mix));
     println!("convert/mix: {convert_rate:.0} msgs/s (median of 7 rounds)");
@@ -196,6 +222,12 @@ fn main() {
         convert_rate / parse_rate,
         parse_rate / convert_rate
     );
+    println!(
+        "output: {} bytes of JSON per message on average",
+        output_bytes / mix.len().max(1)
+    );
+    println!("read the output JSON into Values (tree-building bound): {tree_rate:.0} msgs/s");
+    println!("write the output Values as JSON: {write_rate:.0} msgs/s");
     if let Some((peer_rate, files, version)) = python_peer(&corpus) {
         let common: Vec<&[u8]> = all
             .iter()
