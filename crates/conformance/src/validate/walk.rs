@@ -663,8 +663,9 @@ impl<'a> Walker<'a> {
     fn rules(&mut self, def: Def<'a>, value: &'a Value, type_code: &str) {
         let Some(element) = def.element() else { return };
         let reference = type_code == "Reference";
+        let canonical = type_code == "canonical";
         let invariants = rules::invariant::applies(element);
-        if element.binding.is_none() && !invariants && !reference {
+        if element.binding.is_none() && !invariants && !reference && !canonical {
             return;
         }
         let mut expression = std::mem::take(&mut self.expression);
@@ -686,6 +687,15 @@ impl<'a> Walker<'a> {
                 element,
                 value,
                 type_code,
+                &expression,
+                &mut self.issues,
+            );
+        }
+        if canonical {
+            rules::reference::check_canonical(
+                self.cx,
+                element,
+                value,
                 &expression,
                 &mut self.issues,
             );

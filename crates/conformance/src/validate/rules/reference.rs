@@ -331,6 +331,64 @@ pub fn check_indexed(
     }
 }
 
+/// A `canonical` whose element names target profiles: when it resolves to a loaded
+/// definition (a StructureDefinition, ValueSet or CodeSystem), that definition's resource
+/// type must be one the target profiles allow.
+pub fn check_canonical(
+    cx: Cx<'_>,
+    element: &Element,
+    value: &Value,
+    expression: &str,
+    issues: &mut Vec<Issue>,
+) {
+    let Some(url) = value.as_str() else {
+        return;
+    };
+    let mut allowed: Vec<&str> = Vec::new();
+    for profile in element
+        .types
+        .iter()
+        .filter(|t| t.code == "canonical")
+        .flat_map(|t| &t.target_profiles)
+    {
+        let type_name = match cx.registry.structure(profile) {
+            Some(def) => def.type_name.as_str(),
+            None => match profile.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
+                Some(name) => name.split('|').next().unwrap_or(name),
+                None => return,
+            },
+        };
+        if matches!(type_name, "Resource" | "DomainResource") {
+            return;
+        }
+        allowed.push(type_name);
+    }
+    if allowed.is_empty() {
+        return;
+    }
+    let found = if cx.registry.structure(url).is_some() {
+        "StructureDefinition"
+    } else if cx.registry.value_set(url).is_some() {
+        "ValueSet"
+    } else if cx.registry.code_system(url).is_some() {
+        "CodeSystem"
+    } else {
+        return;
+    };
+    if !allowed.contains(&found) {
+        issues.push(Issue::new(
+            IssueSeverity::Error,
+            IssueType::Structure,
+            "canonical-type",
+            expression,
+            format!(
+                "Canonical URL '{url}' refers to a resource that has the wrong type. Found {found} expecting one of [{}]",
+                allowed.join(", ")
+            ),
+        ));
+    }
+}
+
 /// Under [`ReferencePolicy::CheckValid`](super::super::ReferencePolicy): fetches the target
 /// and validates it against the element's target profiles of its type; it must conform to
 /// one. A reference to a resource being validated (a circle) is not followed again.
