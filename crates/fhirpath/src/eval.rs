@@ -30,10 +30,17 @@ pub(crate) struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// The context for evaluating a lambda argument on one item.
     pub(crate) fn for_item(&self, item: Item<'a>, index: usize) -> Ctx<'a> {
-        let mut ctx = self.clone();
-        ctx.this = vec![item];
-        ctx.index = i64::try_from(index).ok();
-        ctx
+        // Field by field: cloning `self` would copy `this` only to drop it.
+        Ctx {
+            root_resource: self.root_resource,
+            terminology: self.terminology,
+            resource: self.resource.clone(),
+            context: self.context.clone(),
+            env: self.env,
+            this: vec![item],
+            index: i64::try_from(index).ok(),
+            total: self.total.clone(),
+        }
     }
 }
 
@@ -247,29 +254,16 @@ fn binary<'a>(
         };
         return boolean(result);
     }
+    // `x = 'literal'`: compared with the literal in place, without copying it.
+    if let (BinOp::Eq | BinOp::Ne, Ast::Literal(literal)) = (op, right) {
+        let a = eval(left, ctx)?;
+        return equality(op, &a, std::slice::from_ref(literal));
+    }
     let a = eval(left, ctx)?;
     let b = eval(right, ctx)?;
     match op {
         BinOp::Union => Ok(union(a, b)),
-        BinOp::Eq | BinOp::Ne => {
-            if a.is_empty() || b.is_empty() {
-                return Ok(Vec::new());
-            }
-            let mut result = Some(a.len() == b.len());
-            if a.len() == b.len() {
-                for (x, y) in a.iter().zip(&b) {
-                    match equals(x, y) {
-                        Some(true) => {}
-                        Some(false) => {
-                            result = Some(false);
-                            break;
-                        }
-                        None => result = None,
-                    }
-                }
-            }
-            boolean(result.map(|r| r == (op == BinOp::Eq)))
-        }
+        BinOp::Eq | BinOp::Ne => equality(op, &a, &b),
         BinOp::Equiv | BinOp::NotEquiv => {
             let same = a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| equivalent(x, y)));
             boolean(Some(same == (op == BinOp::Equiv)))
@@ -312,8 +306,60 @@ fn binary<'a>(
     }
 }
 
+/// `=` and `!=` on two collections.
+fn equality<'a>(op: BinOp, a: &[Item<'_>], b: &[Item<'_>]) -> Result<Collection<'a>, EvalError> {
+    if a.is_empty() || b.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut result = Some(a.len() == b.len());
+    if a.len() == b.len() {
+        for (x, y) in a.iter().zip(b) {
+            match equals(x, y) {
+                Some(true) => {}
+                Some(false) => {
+                    result = Some(false);
+                    break;
+                }
+                None => result = None,
+            }
+        }
+    }
+    Ok(result
+        .map(|r| Item::Boolean(r == (op == BinOp::Eq)))
+        .into_iter()
+        .collect())
+}
+
+/// From this many items, a union of strings is deduplicated with a hash set.
+const STRING_SET_FROM: usize = 8;
+
+/// The union when every item is a String (or a node whose system value is one), where `=`
+/// is string equality: the same items in the same order as the pairwise scan, in linear
+/// time. `None` when some item is not a String.
+fn union_of_strings<'a>(a: &[Item<'a>], b: &[Item<'a>]) -> Option<Collection<'a>> {
+    let systems: Vec<Cow<'_, Item<'a>>> = a.iter().chain(b).map(Item::system).collect();
+    if !systems.iter().all(|s| matches!(**s, Item::String(_))) {
+        return None;
+    }
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut out = Vec::new();
+    for (item, system) in a.iter().chain(b).zip(&systems) {
+        if let Item::String(text) = &**system
+            && seen.insert(text.as_ref())
+        {
+            out.push(item.clone());
+        }
+    }
+    Some(out)
+}
+
 /// `a | b`: the union without duplicates.
 pub(crate) fn union<'a>(a: Collection<'a>, b: Collection<'a>) -> Collection<'a> {
+    if a.len() + b.len() > STRING_SET_FROM
+        && let Some(out) = union_of_strings(&a, &b)
+    {
+        return out;
+    }
     let mut out: Collection<'a> = Vec::with_capacity(a.len() + b.len());
     for item in a.into_iter().chain(b) {
         if !out.iter().any(|o| equals(o, &item) == Some(true)) {

@@ -46,6 +46,9 @@ fn companion<'m>(map: &'m Map<String, Value>, key: &str) -> Option<&'m Value> {
     map.get(&joined)
 }
 
+/// How many names a type's cache holds beyond the ones the type defines.
+const MAX_NAMES_PER_TYPE: usize = 512;
+
 /// One type's elements by JSON name, as found so far.
 type Elements = FxHashMap<Box<str>, Option<ElementMatch<'static>>>;
 
@@ -84,11 +87,13 @@ pub(crate) fn element(def: &'static TypeDef, name: &str) -> Option<ElementMatch<
             return *found;
         }
         let found = def.element(name);
-        // Only names the type defines are kept: names from the input stay out of the cache.
-        if found.is_some()
-            && let Ok(mut elements) = elements.try_borrow_mut()
-        {
-            elements.entry(key).or_default().insert(name.into(), found);
+        // Names the type does not define (choice base names such as `value`, or names from
+        // the input) are kept up to a bound, so input cannot grow the cache without limit.
+        if let Ok(mut elements) = elements.try_borrow_mut() {
+            let by_name = elements.entry(key).or_default();
+            if found.is_some() || by_name.len() < MAX_NAMES_PER_TYPE {
+                by_name.insert(name.into(), found);
+            }
         }
         found
     })

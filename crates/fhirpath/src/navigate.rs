@@ -119,10 +119,23 @@ pub(crate) fn navigate<'a>(
         .iter()
         .find(|e| e.is_choice && *e.base_name == *name)
     {
+        // The members named `name…` (or `_name…`), usually none or one: the types are
+        // tried against them only.
+        let mut candidates = map
+            .keys()
+            .map(|k| k.strip_prefix('_').unwrap_or(k))
+            .filter(|k| k.len() > name.len() && k.starts_with(name));
+        let (Some(first), second) = (candidates.next(), candidates.next()) else {
+            return Ok(true);
+        };
         for element_type in &element.types {
             let mut buffer = [0; KEY_CAPACITY];
             let key = choice_key(&mut buffer, name, &element_type.code);
-            if has_member(map, &key) {
+            let present = match second {
+                None => *key == *first,
+                Some(_) => has_member(map, &key),
+            };
+            if present {
                 push_member(map, &key, target_type(&element_type.target), out);
             }
         }
