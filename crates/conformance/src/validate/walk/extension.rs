@@ -32,14 +32,17 @@ pub(super) fn check<'a>(
     let element = def.element()?;
     let url = object.get("url").and_then(Value::as_str)?;
     let absolute = url.contains(':');
+    // An unversioned extension url resolves in the package of the profile that is walked
+    // first (US Core 6.1.0's Patient means 6.1.0's race extension, not 7.0.0's).
+    let from = walker.cx.registry.package_of(def.sd);
     let type_profile = element
         .types
         .iter()
         .find(|t| t.code == "Extension")
         .and_then(|t| t.profiles.first())
-        .and_then(|p| walker.cx.registry.structure(p));
+        .and_then(|p| walker.cx.registry.structure_from(p, from));
     let by_url = if absolute {
-        walker.cx.registry.structure(url)
+        walker.cx.registry.structure_from(url, from)
     } else {
         None
     };
