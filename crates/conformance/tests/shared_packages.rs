@@ -192,6 +192,30 @@ fn shared_generated_snapshots_match_shipped_us_core() {
     assert!(compared >= 150, "compared only {compared} profiles");
 }
 
+/// The committed `profiles/` must be what the compiler makes of the shared packages today: a
+/// compiler change that alters the output without a recompile (`profiles/README.md`) fails here.
+#[test]
+fn shared_committed_profiles_are_current() {
+    let Some(shared) = shared() else { return };
+    let committed = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../profiles"));
+    let index = conformance::format::Index::read(&committed).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    for package in &shared.compiled {
+        let fresh = conformance::format::write_package(out.path(), package).unwrap();
+        let shipped = index
+            .packages
+            .iter()
+            .find(|entry| entry.name == fresh.name && entry.version == fresh.version)
+            .unwrap_or_else(|| panic!("{}-{} is not in profiles/", fresh.name, fresh.version));
+        assert_eq!(
+            shipped.sha256, fresh.sha256,
+            "profiles/{} is stale: recompile it (profiles/README.md)",
+            shipped.file
+        );
+    }
+    assert_eq!(index.packages.len(), shared.compiled.len());
+}
+
 #[test]
 fn shared_compile_write_load_round_trip() {
     let Some(shared) = shared() else { return };
