@@ -15,7 +15,7 @@ use crate::ast::{Ast, Func};
 use crate::eval::{Ctx, eval, single};
 use crate::math::integer_arg;
 use crate::temporal::{Precision, Temporal, TemporalKind, days_in_month};
-use crate::value::{Collection, Item, Quantity};
+use crate::value::{Item, Items, Quantity};
 
 /// The greatest number of decimal digits a boundary can have (the scale limit of `Decimal`).
 const MAX_DECIMAL_PRECISION: i64 = 28;
@@ -26,9 +26,9 @@ pub(crate) fn call<'a>(
     input: &[Item<'a>],
     args: &[Ast],
     ctx: &Ctx<'a>,
-) -> Result<Collection<'a>, EvalError> {
+) -> Result<Items<'a>, EvalError> {
     let Some(item) = single(input)? else {
-        return Ok(Vec::new());
+        return Ok(Items::new());
     };
     let item = item.to_system();
     let result = match func {
@@ -36,10 +36,10 @@ pub(crate) fn call<'a>(
         Func::Comparable => {
             let other = match args.first() {
                 Some(ast) => eval(ast, ctx)?,
-                None => Vec::new(),
+                None => Items::new(),
             };
             let Some(other) = single(&other)?.map(Item::to_system) else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             match (&item, &other) {
                 (Item::Quantity(a), Item::Quantity(b)) => {

@@ -9,7 +9,7 @@ use crate::ast::{Ast, BinOp};
 use crate::navigate::member;
 use crate::ops::{arithmetic, compare, equals, equivalent};
 use crate::types::{casts_to, is_subtype, is_type};
-use crate::value::{Collection, Item};
+use crate::value::{Item, Items};
 use crate::{Environment, EvalError};
 
 /// Where an evaluation happens: the resources behind `%resource`, `%rootResource`, `%context`,
@@ -22,9 +22,9 @@ pub(crate) struct Ctx<'a> {
     /// `%context`: always one item.
     pub context: Item<'a>,
     pub env: &'a Environment,
-    pub this: Collection<'a>,
+    pub this: Items<'a>,
     pub index: Option<i64>,
-    pub total: Option<Collection<'a>>,
+    pub total: Option<Items<'a>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -37,7 +37,7 @@ impl<'a> Ctx<'a> {
             resource: self.resource.clone(),
             context: self.context.clone(),
             env: self.env,
-            this: vec![item],
+            this: smallvec::smallvec![item],
             index: i64::try_from(index).ok(),
             total: self.total.clone(),
         }
@@ -45,10 +45,10 @@ impl<'a> Ctx<'a> {
 }
 
 /// Evaluates `ast` in `ctx`.
-pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalError> {
+pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError> {
     match ast {
-        Ast::Empty => Ok(Vec::new()),
-        Ast::Literal(item) => Ok(vec![item.clone()]),
+        Ast::Empty => Ok(Items::new()),
+        Ast::Literal(item) => Ok(smallvec::smallvec![item.clone()]),
         Ast::Ident(name) => {
             if name.starts_with(|c: char| c.is_ascii_uppercase()) {
                 let matches_type = ctx.this.iter().all(|item| match item {
@@ -94,7 +94,7 @@ pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalE
             let input = eval(target, ctx)?;
             let index = eval(index, ctx)?;
             let Some(Item::Integer(i)) = single(&index)?.map(|i| i.to_system()) else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             Ok(usize::try_from(i)
                 .ok()
@@ -105,9 +105,9 @@ pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalE
         Ast::Neg(operand) => {
             let value = eval(operand, ctx)?;
             let Some(item) = single(&value)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
-            Ok(vec![match item.to_system() {
+            Ok(smallvec::smallvec![match item.to_system() {
                 Item::Integer(i) => Item::Integer(-i),
                 // Negating zero gives zero, not `-0`.
                 Item::Decimal(d) if d.is_zero() => Item::Decimal(d.abs()),
@@ -149,8 +149,8 @@ pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalE
     }
 }
 
-fn constant<'a>(name: &str, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalError> {
-    let string = |s: String| Ok(vec![Item::String(Cow::Owned(s))]);
+fn constant<'a>(name: &str, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError> {
+    let string = |s: String| Ok(smallvec::smallvec![Item::String(Cow::Owned(s))]);
     match name {
         "resource" => Ok(ctx.resource.clone().into_iter().collect()),
         "rootResource" => Ok(ctx
@@ -159,7 +159,7 @@ fn constant<'a>(name: &str, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalError> 
             .or_else(|| ctx.resource.clone())
             .into_iter()
             .collect()),
-        "context" => Ok(vec![ctx.context.clone()]),
+        "context" => Ok(smallvec::smallvec![ctx.context.clone()]),
         "ucum" => string("http://unitsofmeasure.org".into()),
         "sct" => string("http://snomed.info/sct".into()),
         "loinc" => string("http://loinc.org".into()),
@@ -217,12 +217,7 @@ pub(crate) fn to_bool(items: &[Item<'_>]) -> Result<Option<bool>, EvalError> {
     }
 }
 
-fn binary<'a>(
-    op: BinOp,
-    left: &Ast,
-    right: &Ast,
-    ctx: &Ctx<'a>,
-) -> Result<Collection<'a>, EvalError> {
+fn binary<'a>(op: BinOp, left: &Ast, right: &Ast, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError> {
     let boolean = |b: Option<bool>| Ok(b.map(Item::Boolean).into_iter().collect());
     if matches!(op, BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies) {
         let a = to_bool(&eval(left, ctx)?)?;
@@ -270,7 +265,7 @@ fn binary<'a>(
         }
         BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge => {
             let (Some(x), Some(y)) = (single(&a)?, single(&b)?) else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             let ordering = compare(x, y)?;
             boolean(ordering.map(|o| match op {
@@ -283,7 +278,7 @@ fn binary<'a>(
         BinOp::In | BinOp::Contains => {
             let (item, collection) = if op == BinOp::In { (&a, &b) } else { (&b, &a) };
             let Some(item) = single(item)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             boolean(Some(
                 collection.iter().any(|c| equals(item, c) == Some(true)),
@@ -295,11 +290,13 @@ fn binary<'a>(
                     .map(|i| i.to_system().to_string())
                     .unwrap_or_default())
             };
-            Ok(vec![Item::String(Cow::Owned(text(&a)? + &text(&b)?))])
+            Ok(smallvec::smallvec![Item::String(Cow::Owned(
+                text(&a)? + &text(&b)?
+            ))])
         }
         _ => {
             let (Some(x), Some(y)) = (single(&a)?, single(&b)?) else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             Ok(arithmetic(op, x, y)?.into_iter().collect())
         }
@@ -307,9 +304,9 @@ fn binary<'a>(
 }
 
 /// `=` and `!=` on two collections.
-fn equality<'a>(op: BinOp, a: &[Item<'_>], b: &[Item<'_>]) -> Result<Collection<'a>, EvalError> {
+fn equality<'a>(op: BinOp, a: &[Item<'_>], b: &[Item<'_>]) -> Result<Items<'a>, EvalError> {
     if a.is_empty() || b.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Items::new());
     }
     let mut result = Some(a.len() == b.len());
     if a.len() == b.len() {
@@ -336,13 +333,13 @@ const STRING_SET_FROM: usize = 8;
 /// The union when every item is a String (or a node whose system value is one), where `=`
 /// is string equality: the same items in the same order as the pairwise scan, in linear
 /// time. `None` when some item is not a String.
-fn union_of_strings<'a>(a: &[Item<'a>], b: &[Item<'a>]) -> Option<Collection<'a>> {
+fn union_of_strings<'a>(a: &[Item<'a>], b: &[Item<'a>]) -> Option<Items<'a>> {
     let systems: Vec<Cow<'_, Item<'a>>> = a.iter().chain(b).map(Item::system).collect();
     if !systems.iter().all(|s| matches!(**s, Item::String(_))) {
         return None;
     }
     let mut seen = rustc_hash::FxHashSet::default();
-    let mut out = Vec::new();
+    let mut out = Items::new();
     for (item, system) in a.iter().chain(b).zip(&systems) {
         if let Item::String(text) = &**system
             && seen.insert(text.as_ref())
@@ -354,13 +351,13 @@ fn union_of_strings<'a>(a: &[Item<'a>], b: &[Item<'a>]) -> Option<Collection<'a>
 }
 
 /// `a | b`: the union without duplicates.
-pub(crate) fn union<'a>(a: Collection<'a>, b: Collection<'a>) -> Collection<'a> {
+pub(crate) fn union<'a>(a: Items<'a>, b: Items<'a>) -> Items<'a> {
     if a.len() + b.len() > STRING_SET_FROM
         && let Some(out) = union_of_strings(&a, &b)
     {
         return out;
     }
-    let mut out: Collection<'a> = Vec::with_capacity(a.len() + b.len());
+    let mut out: Items<'a> = Items::with_capacity(a.len() + b.len());
     for item in a.into_iter().chain(b) {
         if !out.iter().any(|o| equals(o, &item) == Some(true)) {
             out.push(item);

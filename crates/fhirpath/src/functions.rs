@@ -13,10 +13,10 @@ use crate::navigate::{children, navigate, resolve};
 use crate::ops::equals;
 use crate::parser::compile_regex;
 use crate::types::{casts_to, is_subtype, is_type, type_of};
-use crate::value::{Collection, Item, Node};
+use crate::value::{Item, Items, Node};
 
-fn boolean<'a>(b: bool) -> Result<Collection<'a>, EvalError> {
-    Ok(vec![Item::Boolean(b)])
+fn boolean<'a>(b: bool) -> Result<Items<'a>, EvalError> {
+    Ok(smallvec::smallvec![Item::Boolean(b)])
 }
 
 fn contains_item(items: &[Item<'_>], item: &Item<'_>) -> bool {
@@ -24,10 +24,10 @@ fn contains_item(items: &[Item<'_>], item: &Item<'_>) -> bool {
 }
 
 /// Evaluates an argument in the calling context.
-fn arg<'a>(args: &[Ast], idx: usize, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalError> {
+fn arg<'a>(args: &[Ast], idx: usize, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError> {
     match args.get(idx) {
         Some(ast) => eval(ast, ctx),
-        None => Ok(Vec::new()),
+        None => Ok(Items::new()),
     }
 }
 
@@ -67,20 +67,20 @@ fn input_string<'a>(input: &[Item<'a>]) -> Result<Option<Cow<'a, str>>, EvalErro
     }
 }
 
-fn string_result<'a>(s: String) -> Result<Collection<'a>, EvalError> {
-    Ok(vec![Item::String(Cow::Owned(s))])
+fn string_result<'a>(s: String) -> Result<Items<'a>, EvalError> {
+    Ok(smallvec::smallvec![Item::String(Cow::Owned(s))])
 }
 
 /// Calls `func` on `input`.
 pub(crate) fn call<'a>(
     func: Func,
-    input: Collection<'a>,
+    input: Items<'a>,
     args: &[Ast],
     regex: Option<&Regex>,
     type_arg: Option<&TypeSpec>,
     has_target: bool,
     ctx: &Ctx<'a>,
-) -> Result<Collection<'a>, EvalError> {
+) -> Result<Items<'a>, EvalError> {
     let lambda =
         |item: &Item<'a>, idx: usize, ast: &Ast| eval(ast, &ctx.for_item(item.clone(), idx));
     let first_arg = args.first();
@@ -137,23 +137,23 @@ pub(crate) fn call<'a>(
             };
             boolean(small.iter().all(|i| contains_item(big, i)))
         }
-        Func::Count => Ok(vec![Item::Integer(
+        Func::Count => Ok(smallvec::smallvec![Item::Integer(
             i64::try_from(input.len()).unwrap_or(i64::MAX),
         )]),
-        Func::Distinct => Ok(union(input, Vec::new())),
+        Func::Distinct => Ok(union(input, Items::new())),
         Func::IsDistinct => {
             let n = input.len();
-            boolean(union(input, Vec::new()).len() == n)
+            boolean(union(input, Items::new()).len() == n)
         }
         Func::Where | Func::Select | Func::Repeat => {
             let Some(ast) = first_arg else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
-            let mut out = Vec::new();
+            let mut out = Items::new();
             if func == Func::Repeat {
                 let mut queue = input;
                 while !queue.is_empty() {
-                    let mut next = Vec::new();
+                    let mut next = Items::new();
                     for (idx, item) in queue.iter().enumerate() {
                         for found in lambda(item, idx, ast)? {
                             if !contains_item(&out, &found) {
@@ -178,7 +178,7 @@ pub(crate) fn call<'a>(
         }
         Func::OfType | Func::As => {
             let Some(spec) = type_arg else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             if func == Func::As && input.len() > 1 {
                 return Err(EvalError::Cardinality("as() on more than one item".into()));
@@ -187,7 +187,7 @@ pub(crate) fn call<'a>(
         }
         Func::Is => {
             let Some(spec) = type_arg else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             Ok(single(&input)?
                 .map(|i| Item::Boolean(is_type(i, spec)))
@@ -196,7 +196,7 @@ pub(crate) fn call<'a>(
         }
         Func::Single => Ok(single(&input)?.cloned().into_iter().collect()),
         Func::First => Ok(input.into_iter().take(1).collect()),
-        Func::Last => Ok(input.into_iter().last().into_iter().collect()),
+        Func::Last => Ok(input.into_iter().next_back().into_iter().collect()),
         Func::Tail => Ok(input.into_iter().skip(1).collect()),
         Func::Skip | Func::Take => {
             let n = integer_arg(args, 0, ctx)?.unwrap_or(0);
@@ -213,7 +213,7 @@ pub(crate) fn call<'a>(
                 .into_iter()
                 .filter(|i| contains_item(&other, i))
                 .collect();
-            Ok(union(kept, Vec::new()))
+            Ok(union(kept, Items::new()))
         }
         Func::Exclude => {
             let other = arg(args, 0, ctx)?;
@@ -256,7 +256,7 @@ pub(crate) fn call<'a>(
         | Func::ToQuantity => {
             let unit = string_arg(args, 0, ctx)?;
             let Some(item) = single(&input)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             Ok(convert(func, item, unit.as_deref()).into_iter().collect())
         }
@@ -270,23 +270,23 @@ pub(crate) fn call<'a>(
         | Func::ConvertsToQuantity => {
             let unit = string_arg(args, 0, ctx)?;
             let Some(item) = single(&input)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             boolean(convert(func, item, unit.as_deref()).is_some())
         }
         Func::IndexOf | Func::StartsWith | Func::EndsWith | Func::Contains => {
             let Some(s) = input_string(&input)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             let Some(needle) = string_arg(args, 0, ctx)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             match func {
                 Func::IndexOf => {
                     let idx = s.find(&needle).map_or(-1, |byte| {
                         i64::try_from(s.get(..byte).map_or(0, |p| p.chars().count())).unwrap_or(-1)
                     });
-                    Ok(vec![Item::Integer(idx)])
+                    Ok(smallvec::smallvec![Item::Integer(idx)])
                 }
                 Func::StartsWith => boolean(s.starts_with(&needle)),
                 Func::EndsWith => boolean(s.ends_with(&needle)),
@@ -295,15 +295,15 @@ pub(crate) fn call<'a>(
         }
         Func::Substring => {
             let Some(s) = input_string(&input)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             let Some(start) = integer_arg(args, 0, ctx)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             let length = integer_arg(args, 1, ctx)?;
             let n_chars = i64::try_from(s.chars().count()).unwrap_or(0);
             if start < 0 || start >= n_chars {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             }
             let take = length.unwrap_or(n_chars).max(0);
             let start = usize::try_from(start).unwrap_or(0);
@@ -312,13 +312,13 @@ pub(crate) fn call<'a>(
         }
         Func::Upper | Func::Lower | Func::Length | Func::ToChars | Func::Trim => {
             let Some(s) = input_string(&input)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             match func {
                 Func::Upper => string_result(s.to_uppercase()),
                 Func::Lower => string_result(s.to_lowercase()),
                 Func::Trim => string_result(s.trim().to_owned()),
-                Func::Length => Ok(vec![Item::Integer(
+                Func::Length => Ok(smallvec::smallvec![Item::Integer(
                     i64::try_from(s.chars().count()).unwrap_or(0),
                 )]),
                 _ => Ok(s
@@ -329,10 +329,10 @@ pub(crate) fn call<'a>(
         }
         Func::Encode | Func::Decode | Func::Escape | Func::Unescape => {
             let Some(s) = input_string(&input)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             let Some(format) = string_arg(args, 0, ctx)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             Ok(crate::text::transform(func, &s, &format)
                 .map(|t| Item::String(Cow::Owned(t)))
@@ -344,7 +344,7 @@ pub(crate) fn call<'a>(
             for (idx, item) in input.into_iter().enumerate() {
                 let mut keys = Vec::with_capacity(args.len().max(1));
                 if args.is_empty() {
-                    keys.push((vec![item.clone()], false));
+                    keys.push((smallvec::smallvec![item.clone()], false));
                 }
                 for key in args {
                     let (ast, descending) = match key {
@@ -384,10 +384,10 @@ pub(crate) fn call<'a>(
         }
         Func::Split => {
             let Some(s) = input_string(&input)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             let Some(sep) = string_arg(args, 0, ctx)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             Ok(s.split(sep.as_str())
                 .map(|p| Item::String(Cow::Owned(p.to_owned())))
@@ -400,25 +400,25 @@ pub(crate) fn call<'a>(
         }
         Func::Replace => {
             let Some(s) = input_string(&input)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             let (Some(pattern), Some(substitution)) =
                 (string_arg(args, 0, ctx)?, string_arg(args, 1, ctx)?)
             else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             string_result(s.replace(&pattern, &substitution))
         }
         Func::Matches | Func::ReplaceMatches | Func::MatchesFull => {
             let Some(s) = input_string(&input)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             let compiled;
             let regex = match regex {
                 Some(regex) => regex,
                 None => {
                     let Some(pattern) = string_arg(args, 0, ctx)? else {
-                        return Ok(Vec::new());
+                        return Ok(Items::new());
                     };
                     let pattern = if func == Func::MatchesFull {
                         format!("^(?:{pattern})$")
@@ -434,18 +434,18 @@ pub(crate) fn call<'a>(
                 return boolean(regex.is_match(&s));
             }
             let Some(substitution) = string_arg(args, 1, ctx)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             if regex.as_str() == "(?s)" {
-                return Ok(vec![Item::String(s)]);
+                return Ok(smallvec::smallvec![Item::String(s)]);
             }
             string_result(regex.replace_all(&s, substitution.as_str()).into_owned())
         }
         Func::Children | Func::Descendants => {
-            let mut out = Vec::new();
+            let mut out = Items::new();
             let mut queue = input;
             loop {
-                let mut next = Vec::new();
+                let mut next = Items::new();
                 for item in &queue {
                     children(item, &mut next)?;
                 }
@@ -459,7 +459,7 @@ pub(crate) fn call<'a>(
         }
         Func::Trace => Ok(input),
         Func::Now | Func::Today | Func::TimeOfDay => {
-            Ok(vec![Item::Temporal(crate::math::now(func))])
+            Ok(smallvec::smallvec![Item::Temporal(crate::math::now(func))])
         }
         Func::Abs
         | Func::Ceiling
@@ -485,14 +485,14 @@ pub(crate) fn call<'a>(
         )),
         Func::GetValue => match single(&input)? {
             Some(item @ Item::Node(Node { value: Some(v), .. })) if !v.is_object() => {
-                Ok(vec![item.to_system()])
+                Ok(smallvec::smallvec![item.to_system()])
             }
-            _ => Ok(Vec::new()),
+            _ => Ok(Items::new()),
         },
         Func::HtmlChecks | Func::HtmlChecksLower => boolean(true),
         Func::ConformsTo => {
             let Some(url) = string_arg(args, 0, ctx)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             // Only the base definitions are known here; profiles need the validator.
             let unsupported =
@@ -502,17 +502,17 @@ pub(crate) fn call<'a>(
                 .filter(|t| fhir::r4_types::TypeTable::r4().type_def(t).is_some())
                 .ok_or_else(unsupported)?;
             let Some(item) = single(&input)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             let (_, actual) = item.type_name();
             boolean(is_subtype(&actual, type_name))
         }
         Func::MemberOf => {
             let Some(url) = string_arg(args, 0, ctx)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             let Some(item) = single(&input)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             let unsupported =
                 || EvalError::Unsupported(format!("memberOf({url}) needs terminology"));
@@ -544,16 +544,16 @@ pub(crate) fn call<'a>(
                 }
                 other => match other.to_system() {
                     Item::String(code) => member(None, &code),
-                    _ => return Ok(Vec::new()),
+                    _ => return Ok(Items::new()),
                 },
             };
             boolean(found.ok_or_else(unsupported)?)
         }
         Func::Extension => {
             let Some(url) = string_arg(args, 0, ctx)? else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
-            let mut extensions = Vec::new();
+            let mut extensions = Items::new();
             for item in &input {
                 navigate(item, "extension", &mut extensions, false)?;
             }
@@ -570,7 +570,7 @@ pub(crate) fn call<'a>(
         Func::Resolve => Ok(input.iter().filter_map(|item| resolve(item, ctx)).collect()),
         Func::Aggregate => {
             let Some(ast) = first_arg else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             let mut total = arg(args, 1, ctx)?;
             for (idx, item) in input.iter().enumerate() {

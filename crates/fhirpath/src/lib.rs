@@ -231,11 +231,11 @@ impl Expression {
             resource: Some(resource),
             context: context.clone(),
             env,
-            this: vec![context],
+            this: smallvec::smallvec![context],
             index: None,
             total: None,
         };
-        eval::eval(&self.ast, &ctx)
+        eval::eval(&self.ast, &ctx).map(smallvec::SmallVec::into_vec)
     }
 
     /// Evaluates to a boolean the way invariants are read: `Some(true)`/`Some(false)` for a

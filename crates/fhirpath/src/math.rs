@@ -7,7 +7,7 @@ use crate::EvalError;
 use crate::ast::{Ast, Func};
 use crate::eval::{Ctx, eval, single};
 use crate::temporal::{Precision, Temporal, TemporalKind};
-use crate::value::{Collection, Item};
+use crate::value::{Item, Items};
 
 /// An optional Integer argument.
 pub(crate) fn integer_arg(
@@ -29,10 +29,10 @@ pub(crate) fn integer_arg(
     }
 }
 
-fn arg<'a>(args: &[Ast], idx: usize, ctx: &Ctx<'a>) -> Result<Collection<'a>, EvalError> {
+fn arg<'a>(args: &[Ast], idx: usize, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError> {
     match args.get(idx) {
         Some(ast) => eval(ast, ctx),
-        None => Ok(Vec::new()),
+        None => Ok(Items::new()),
     }
 }
 
@@ -72,9 +72,9 @@ pub(crate) fn math<'a>(
     input: &[Item<'a>],
     args: &[Ast],
     ctx: &Ctx<'a>,
-) -> Result<Collection<'a>, EvalError> {
+) -> Result<Items<'a>, EvalError> {
     let Some(item) = single(input)? else {
-        return Ok(Vec::new());
+        return Ok(Items::new());
     };
     let item = item.to_system();
     let decimal = match &item {
@@ -83,7 +83,7 @@ pub(crate) fn math<'a>(
         Item::Quantity(q) if func == Func::Abs => {
             let mut q = q.clone();
             q.value = q.value.abs();
-            return Ok(vec![Item::Quantity(q)]);
+            return Ok(smallvec::smallvec![Item::Quantity(q)]);
         }
         other => {
             return Err(EvalError::Type(format!(
@@ -123,7 +123,7 @@ pub(crate) fn math<'a>(
         Func::Log | Func::Power => {
             let other = arg(args, 0, ctx)?;
             let Some(other) = single(&other)?.map(Item::to_system) else {
-                return Ok(Vec::new());
+                return Ok(Items::new());
             };
             let (y, other_int) = match other {
                 Item::Integer(i) => (Decimal::from(i), true),

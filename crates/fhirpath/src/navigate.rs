@@ -10,7 +10,7 @@ use crate::EvalError;
 use crate::eval::{Ctx, resource_type};
 use crate::lookup;
 use crate::types::base_type;
-use crate::value::{Collection, Item, Node};
+use crate::value::{Item, Items, Node};
 
 /// The longest key built on the stack; longer ones (none in R4) fall back to a `String`.
 const KEY_CAPACITY: usize = 80;
@@ -56,7 +56,7 @@ fn choice_key<'b>(buffer: &'b mut [u8; KEY_CAPACITY], name: &str, code: &str) ->
 pub(crate) fn navigate<'a>(
     item: &Item<'a>,
     name: &str,
-    out: &mut Collection<'a>,
+    out: &mut Items<'a>,
     strict: bool,
 ) -> Result<bool, EvalError> {
     let node = match item {
@@ -164,8 +164,8 @@ pub(crate) fn member<'a>(
     input: &[Item<'a>],
     name: &str,
     strict: bool,
-) -> Result<Collection<'a>, EvalError> {
-    let mut out = Vec::new();
+) -> Result<Items<'a>, EvalError> {
+    let mut out = Items::new();
     let mut known = false;
     let mut unknown_in: Option<&Item<'a>> = None;
     for item in input {
@@ -219,7 +219,7 @@ fn push_member<'a>(
     map: &'a Map<String, Value>,
     key: &str,
     type_name: Option<&'a str>,
-    out: &mut Collection<'a>,
+    out: &mut Items<'a>,
 ) {
     let (value, companion) = lookup::member_and_companion(map, key);
     let typed = |v: &'a Value| match type_name {
@@ -265,7 +265,7 @@ fn push_member<'a>(
 }
 
 /// The child nodes of an item, in document order.
-pub(crate) fn children<'a>(item: &Item<'a>, out: &mut Collection<'a>) -> Result<(), EvalError> {
+pub(crate) fn children<'a>(item: &Item<'a>, out: &mut Items<'a>) -> Result<(), EvalError> {
     let Item::Node(node) = item else {
         return Ok(());
     };

@@ -13,6 +13,9 @@ use crate::temporal::{Temporal, TemporalKind, calendar_unit};
 /// A FHIRPath collection: the result of every expression.
 pub type Collection<'a> = Vec<Item<'a>>;
 
+/// The evaluator's collections: most hold one item, kept inline without an allocation.
+pub(crate) type Items<'a> = smallvec::SmallVec<[Item<'a>; 1]>;
+
 /// A node of the resource tree, with its FHIR type where known.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Node<'a> {

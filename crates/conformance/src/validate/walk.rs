@@ -22,6 +22,7 @@ mod content;
 mod extension;
 mod fixed;
 mod index;
+mod lexical;
 mod nested;
 mod path;
 mod primitive;

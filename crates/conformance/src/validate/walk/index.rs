@@ -131,6 +131,8 @@ pub struct PrimitiveInfo {
     pub max_length: Option<u32>,
     /// `regex` compiled (anchored), or why it did not compile.
     pub compiled: Option<Result<Regex, String>>,
+    /// A hand-written matcher equivalent to `regex`, for the R4 primitive patterns.
+    pub lexical: Option<fn(&str) -> bool>,
 }
 
 /// Everything the walk precomputes from a [`Registry`].
@@ -181,6 +183,7 @@ impl WalkCache {
                             regex: e.regex.clone(),
                             max_length: e.max_length,
                             compiled: e.regex.as_deref().map(compile_regex),
+                            lexical: e.regex.as_deref().and_then(super::lexical::matcher),
                         })
                         .unwrap_or_default();
                     cache.primitives.insert(structure.type_name.clone(), info);

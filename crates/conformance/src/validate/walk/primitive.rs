@@ -68,6 +68,21 @@ pub(super) fn check(walker: &mut Walker<'_>, element: &Element, value: &Value, t
         .map(|pattern| (pattern, walker.cache.regex(pattern)));
     let type_regex = info.and_then(|i| Some((i.regex.as_deref()?, i.compiled.as_ref())));
     for (pattern, compiled) in [element_regex, type_regex].into_iter().flatten() {
+        // The R4 primitive patterns have an equivalent hand-written matcher.
+        let lexical = match info.and_then(|i| i.lexical) {
+            Some(lexical) if Some(pattern) == info.and_then(|i| i.regex.as_deref()) => {
+                Some(lexical)
+            }
+            _ => super::lexical::matcher(pattern),
+        };
+        if let Some(lexical) = lexical {
+            if !lexical(&text) {
+                let message = format!("The value '{text}' is not a valid {type_code}");
+                walker.error(IssueType::Value, "primitive-format", message);
+                return;
+            }
+            continue;
+        }
         match compiled {
             Some(Ok(regex)) if !regex.is_match(&text) => {
                 let message = format!("The value '{text}' is not a valid {type_code}");
