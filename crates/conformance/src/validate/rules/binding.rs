@@ -60,7 +60,7 @@ enum Shape<'a> {
     /// `Coding` or `Quantity`: one coding.
     Coding(Coded<'a>),
     /// `CodeableConcept`: any number of codings.
-    Concept(Vec<Coded<'a>>),
+    Concept(smallvec::SmallVec<[Coded<'a>; 2]>),
 }
 
 fn coded(value: &Value, at: Option<usize>) -> Coded<'_> {

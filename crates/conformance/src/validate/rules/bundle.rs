@@ -17,7 +17,7 @@
 //! validator does; here the same rule is reported on the entry at fault, so that a person can
 //! find it. Reference resolution is in [`reference`](super::reference).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde_json::Value;
 
@@ -46,9 +46,10 @@ pub fn check(cx: Cx<'_>, bundle: &Value, issues: &mut Vec<Issue>) {
     let response = matches!(bundle_type, "transaction-response" | "batch-response");
     let history = bundle_type == "history";
     // fullUrl (and versionId) → the first entry that has it.
-    let mut seen: HashMap<(&str, Option<&str>), usize> = HashMap::new();
+    let mut seen: FxHashMap<(&str, Option<&str>), usize> = FxHashMap::default();
     for (idx, entry) in entries.iter().enumerate() {
-        let at = format!("Bundle.entry[{idx}]");
+        // The location is built only for an issue.
+        let at = || format!("Bundle.entry[{idx}]");
         let resource = entry.get("resource");
         match entry.get("fullUrl").and_then(Value::as_str) {
             Some(full_url) => {
@@ -64,7 +65,7 @@ pub fn check(cx: Cx<'_>, bundle: &Value, issues: &mut Vec<Issue>) {
                         IssueSeverity::Error,
                         IssueType::BusinessRule,
                         "bundle-fullurl-duplicate",
-                        at.clone(),
+                        at(),
                         format!(
                             "The fullUrl '{full_url}' is also used by Bundle.entry[{first}]; entries with the same fullUrl must have different meta.versionId (bdl-7)"
                         ),
@@ -75,7 +76,7 @@ pub fn check(cx: Cx<'_>, bundle: &Value, issues: &mut Vec<Issue>) {
                 IssueSeverity::Error,
                 IssueType::Invalid,
                 "bundle-fullurl-missing",
-                at.clone(),
+                at(),
                 "Except for transactions and batches, each entry in a Bundle must have a fullUrl which is the identity of the resource in the entry",
             )),
             None => {}
@@ -83,13 +84,13 @@ pub fn check(cx: Cx<'_>, bundle: &Value, issues: &mut Vec<Issue>) {
         let has_request = entry.get("request").is_some();
         if transaction && !has_request {
             issues.push(entry_issue(
-                &at,
+                &at(),
                 "bundle-request-missing",
                 format!("Each entry of a {bundle_type} Bundle must have a request (method and url) (bdl-3)"),
             ));
         } else if has_request && !transaction && !history {
             issues.push(entry_issue(
-                &at,
+                &at(),
                 "bundle-request-not-allowed",
                 format!("An entry of a {bundle_type} Bundle must not have a request (bdl-3)"),
             ));
@@ -97,20 +98,20 @@ pub fn check(cx: Cx<'_>, bundle: &Value, issues: &mut Vec<Issue>) {
         let has_response = entry.get("response").is_some();
         if response && !has_response {
             issues.push(entry_issue(
-                &at,
+                &at(),
                 "bundle-response-missing",
                 format!("Each entry of a {bundle_type} Bundle must have a response (bdl-4)"),
             ));
         } else if has_response && !response && !history {
             issues.push(entry_issue(
-                &at,
+                &at(),
                 "bundle-response-not-allowed",
                 format!("An entry of a {bundle_type} Bundle must not have a response (bdl-4)"),
             ));
         }
         if entry.get("search").is_some() && bundle_type != "searchset" {
             issues.push(entry_issue(
-                &at,
+                &at(),
                 "bundle-search-not-allowed",
                 format!("entry.search is only allowed in a searchset Bundle, not in a {bundle_type} (bdl-2)"),
             ));
@@ -161,7 +162,7 @@ fn check_full_url(
     cx: Cx<'_>,
     full_url: &str,
     resource: Option<&Value>,
-    at: &str,
+    at: &dyn Fn() -> String,
     issues: &mut Vec<Issue>,
 ) {
     if let Some(uuid) = full_url.strip_prefix("urn:uuid:") {
@@ -170,7 +171,7 @@ fn check_full_url(
                 IssueSeverity::Error,
                 IssueType::Invalid,
                 "bundle-fullurl-uuid",
-                format!("{at}.fullUrl"),
+                format!("{}.fullUrl", at()),
                 format!("UUIDs must be valid and lowercase ({uuid})"),
             ));
         }
@@ -184,7 +185,7 @@ fn check_full_url(
             IssueSeverity::Error,
             IssueType::Invalid,
             "bundle-fullurl-relative",
-            at,
+            at(),
             format!("The fullUrl must be an absolute URL (not '{full_url}')"),
         ));
         return;
@@ -201,14 +202,14 @@ fn check_full_url(
             IssueSeverity::Error,
             IssueType::Invalid,
             "bundle-fullurl-no-id",
-            at,
+            at(),
             format!("The fullUrl '{full_url}' looks like a RESTful server URL, but the resource has no id"),
         )),
         Some(id) if id != url_id || resource_type != Some(url_type) => issues.push(Issue::new(
             IssueSeverity::Error,
             IssueType::Invalid,
             "bundle-fullurl-mismatch",
-            at,
+            at(),
             format!(
                 "The fullUrl '{full_url}' looks like a RESTful server URL, so it must end with the correct type and id (/{}/{id})",
                 resource_type.unwrap_or("?")

@@ -33,19 +33,42 @@ const TIME: &str = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?";
 
 /// `[ \r\n\t\S]+`: not empty, no white space but space, CR, LF and tab.
 fn string(text: &str) -> bool {
+    if text.is_ascii() {
+        // The ASCII white space `\s` knows is tab to CR and space; tab, LF, CR are allowed.
+        return !text.is_empty() && !text.bytes().any(|b| b == 0x0B || b == 0x0C);
+    }
     !text.is_empty()
         && text
             .chars()
             .all(|c| matches!(c, ' ' | '\r' | '\n' | '\t') || !c.is_whitespace())
 }
 
+/// Whether an ASCII byte is white space as `\s` reads it (`char::is_whitespace`).
+fn ascii_space(b: u8) -> bool {
+    b == b' ' || (0x09..=0x0D).contains(&b)
+}
+
 /// `\S*`: no white space.
 fn uri(text: &str) -> bool {
+    if text.is_ascii() {
+        return !text.bytes().any(ascii_space);
+    }
     !text.chars().any(char::is_whitespace)
 }
 
 /// `[^\s]+(\s[^\s]+)*`: not empty, no white space at either end or two in a row.
 fn code(text: &str) -> bool {
+    if text.is_ascii() {
+        let mut previous_space = true;
+        for b in text.bytes() {
+            let space = ascii_space(b);
+            if space && previous_space {
+                return false;
+            }
+            previous_space = space;
+        }
+        return !previous_space;
+    }
     let mut previous_space = true;
     for c in text.chars() {
         let space = c.is_whitespace();
@@ -290,9 +313,9 @@ mod tests {
     ];
 
     /// Characters that exercise every class of the patterns.
-    const ALPHABET: [&str; 22] = [
+    const ALPHABET: [&str; 26] = [
         "0", "1", "2", "3", "5", "6", "9", "-", "+", ".", ":", "T", "Z", "e", "E", " ", "\t", "\n",
-        "\u{a0}", "\u{2003}", "é", "a",
+        "\r", "\u{b}", "\u{c}", "\u{1f}", "\u{a0}", "\u{2003}", "é", "a",
     ];
 
     /// Every seed, and every seed with one character replaced, inserted or removed.
