@@ -7,44 +7,17 @@ use std::sync::Arc;
 
 use conformance::Registry;
 use conformance::validate::{ValidateOptions, Validator};
-use serde_json::{Value, json};
 
-fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/fhir/valid")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+#[path = "../benches/common/resources.rs"]
+mod bench_resources;
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let which = args.next().unwrap_or_else(|| "observation".into());
     let n: usize = args.next().map_or(1000, |s| s.parse().unwrap());
-    let patient: Value = serde_json::from_str(&fixture("patient-us-core.json")).unwrap();
-    let observation = fhir::xml::xml_to_json(&fixture("observation-heart-rate.xml")).unwrap();
-    let resource = match which.as_str() {
-        "patient" => patient,
-        "observation" => observation,
-        _ => {
-            let mut entries = vec![json!({
-                "fullUrl": "urn:uuid:00000000-0000-5000-8000-000000000000",
-                "resource": patient.clone(),
-                "request": {"method": "PUT", "url": "Patient/example-1"}
-            })];
-            for i in 1..100 {
-                let mut o = observation.clone();
-                o["id"] = json!(format!("obs-{i}"));
-                o["subject"] =
-                    json!({"reference": "urn:uuid:00000000-0000-5000-8000-000000000000"});
-                entries.push(json!({
-                    "fullUrl": format!("urn:uuid:00000000-0000-5000-8000-{i:012}"),
-                    "resource": o,
-                    "request": {"method": "POST", "url": "Observation"}
-                }));
-            }
-            json!({"resourceType": "Bundle", "type": "transaction", "entry": entries})
-        }
-    };
+    let names = ["patient", "observation", "bundle"];
+    let position = names.iter().position(|name| *name == which).unwrap_or(2);
+    let resource = bench_resources::resources().swap_remove(position).1;
     let profiles = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../profiles");
     let validator = Validator::new(Arc::new(Registry::load_dir(&profiles).unwrap()));
     let options = ValidateOptions::default();

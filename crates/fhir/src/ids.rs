@@ -38,12 +38,13 @@ pub fn id_text(id: &Uuid) -> String {
     id.hyphenated().encode_lower(&mut buffer).to_owned()
 }
 
-/// `prefix` followed by `id` as [`id_text`] writes it (`Patient/…`, `urn:uuid:…`).
-pub fn prefixed_id_text(prefix: &str, id: &Uuid) -> String {
+/// The relative reference `Type/<id>`, with the id as [`id_text`] writes it.
+pub fn reference_text(resource_type: &str, id: &Uuid) -> String {
     let mut buffer = Uuid::encode_buffer();
     let id = id.hyphenated().encode_lower(&mut buffer);
-    let mut text = String::with_capacity(prefix.len() + id.len());
-    text.push_str(prefix);
+    let mut text = String::with_capacity(resource_type.len() + 1 + id.len());
+    text.push_str(resource_type);
+    text.push('/');
     text.push_str(id);
     text
 }
@@ -314,7 +315,7 @@ mod tests {
     fn id_texts_are_the_display_form() {
         let id = deterministic_id(&FHIRGATE_NAMESPACE, "HIS", "Patient", "1");
         assert_eq!(id_text(&id), id.to_string());
-        assert_eq!(prefixed_id_text("Patient/", &id), format!("Patient/{id}"));
+        assert_eq!(reference_text("Patient", &id), format!("Patient/{id}"));
     }
 
     #[test]

@@ -479,7 +479,7 @@ impl<'m> Context<'m> {
             Some(pending) => pending.id,
             None => self.id_for(resource_type, &map_key.1),
         };
-        let reference = fhir::ids::prefixed_id_text(&[resource_type, "/"].concat(), &id);
+        let reference = fhir::ids::reference_text(resource_type, &id);
         let resource = build(id);
         if let Some(existing) = known {
             let mut conflicts = Vec::new();
@@ -557,8 +557,8 @@ impl<'m> Context<'m> {
     pub fn reference(&self, resource_type: &str, key: &ResourceKey) -> Option<String> {
         let idx = self.by_key.get(&(resource_type.to_owned(), key.clone()))?;
         let pending = self.resources.get(*idx)?;
-        Some(fhir::ids::prefixed_id_text(
-            &[&pending.resource_type, "/"].concat(),
+        Some(fhir::ids::reference_text(
+            &pending.resource_type,
             &pending.id,
         ))
     }

@@ -10,42 +10,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
 
-fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../../tests/fixtures/fhir/valid")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// The resources of `benches/validate.rs`: (name, resource, resources inside).
-fn resources() -> Vec<(&'static str, Value, u64)> {
-    let patient: Value = serde_json::from_str(&fixture("patient-us-core.json")).unwrap();
-    let observation = fhir::xml::xml_to_json(&fixture("observation-heart-rate.xml")).unwrap();
-    let mut entries = vec![json!({
-        "fullUrl": "urn:uuid:00000000-0000-5000-8000-000000000000",
-        "resource": patient.clone(),
-        "request": {"method": "PUT", "url": "Patient/example-1"}
-    })];
-    for i in 1..100 {
-        let mut entry_observation = observation.clone();
-        entry_observation["id"] = json!(format!("obs-{i}"));
-        entry_observation["subject"] =
-            json!({"reference": "urn:uuid:00000000-0000-5000-8000-000000000000"});
-        entries.push(json!({
-            "fullUrl": format!("urn:uuid:00000000-0000-5000-8000-{i:012}"),
-            "resource": entry_observation,
-            "request": {"method": "POST", "url": "Observation"}
-        }));
-    }
-    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": entries});
-    vec![
-        ("us-core-patient", patient, 1),
-        ("observation", observation, 1),
-        ("transaction-bundle-100", bundle, 101),
-    ]
-}
+#[path = "../../common/resources.rs"]
+mod bench_resources;
+use bench_resources::resources;
 
 /// Runs `f` for about `budget` after a warm-up; returns calls per second.
 fn rate(budget: Duration, mut f: impl FnMut()) -> f64 {
