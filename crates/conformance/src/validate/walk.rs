@@ -635,6 +635,12 @@ impl<'a> Walker<'a> {
                 body = self.def(found, 0);
             }
         }
+        if let Some(body) = body
+            && body.el == 0
+            && !std::ptr::eq(body.sd, def.sd)
+        {
+            self.type_root_rules(element, body, value, type_code);
+        }
         match body {
             Some(body) => {
                 let holder = std::mem::replace(
@@ -718,6 +724,36 @@ impl<'a> Walker<'a> {
                 self.bundle_index = index;
             }
         }
+        self.expression = expression;
+    }
+
+    /// Evaluates the invariants on the root of a value's type definition (`qty-3` of
+    /// `Quantity`, `ref-1` of `Reference`) that its element does not repeat, as the Java
+    /// validator does when it descends into the type.
+    fn type_root_rules(
+        &mut self,
+        element: &'a Element,
+        body: Def<'a>,
+        value: &'a Value,
+        type_code: &str,
+    ) {
+        let Some(type_root) = body.element() else {
+            return;
+        };
+        if !rules::invariant::type_root_applies(type_root, element) {
+            return;
+        }
+        let mut expression = std::mem::take(&mut self.expression);
+        self.path.render_into(&mut expression);
+        rules::invariant::check_type_root(
+            self.cx,
+            type_root,
+            element,
+            value,
+            type_code,
+            &expression,
+            &mut self.issues,
+        );
         self.expression = expression;
     }
 

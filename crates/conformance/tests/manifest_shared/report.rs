@@ -6,6 +6,13 @@ use std::fmt::Write;
 
 use super::{Comparison, Run, rate, repo_dir};
 
+/// The build profile the figures were measured in.
+const BUILD: &str = if cfg!(debug_assertions) {
+    "debug, unoptimized"
+} else {
+    "release"
+};
+
 fn percent(count: usize, total: usize) -> String {
     format!("{count}/{total} ({:.1}%)", 100.0 * rate(count, total))
 }
@@ -84,7 +91,7 @@ pub fn render(run: &Run, (verdicts, counts, sets): (usize, usize, usize)) -> Str
     );
     let _ = writeln!(
         out,
-        "\nGoal: verdict agreement ≥ 90% on the cases we can run. Run time: {:.1} s (debug test build).\n",
+        "\nGoal: verdict agreement ≥ 90% on the cases we can run. Run time: {:.1} s ({BUILD} test build).\n",
         run.seconds
     );
     let _ = writeln!(
@@ -96,7 +103,7 @@ pub fn render(run: &Run, (verdicts, counts, sets): (usize, usize, usize)) -> Str
     let _ = writeln!(
         out,
         "## Profiles loaded\n\n`Registry::load_dir(profiles/)`: {} packages, {} StructureDefinitions, \
-         {} ValueSets, {} CodeSystems, loaded in {} ms in this (debug, unoptimized) test build; \
+         {} ValueSets, {} CodeSystems, loaded in {} ms in this ({BUILD}) test build; \
          the release figures are in `profiles/README.md`.\n",
         l.packages, l.structures, l.value_sets, l.code_systems, l.millis
     );

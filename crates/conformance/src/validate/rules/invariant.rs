@@ -233,6 +233,49 @@ pub fn check(
     expression: &str,
     issues: &mut Vec<Issue>,
 ) {
+    check_except(cx, element, None, value, type_code, expression, issues);
+}
+
+/// As [`check`], for the root element of a value's type definition (`Quantity` for a
+/// `valueQuantity`: `qty-3`), leaving out the constraints `element` (the element the value
+/// belongs to) already holds: snapshots copy some type invariants (`ext-1`) onto elements.
+pub fn check_type_root(
+    cx: Cx<'_>,
+    type_root: &Element,
+    element: &Element,
+    value: &Value,
+    type_code: &str,
+    expression: &str,
+    issues: &mut Vec<Issue>,
+) {
+    check_except(
+        cx,
+        type_root,
+        Some(element),
+        value,
+        type_code,
+        expression,
+        issues,
+    );
+}
+
+/// Whether the root element of a type definition has an invariant `element` does not hold.
+pub fn type_root_applies(type_root: &Element, element: &Element) -> bool {
+    type_root
+        .constraints
+        .iter()
+        .any(|c| evaluated(&c.key) && !element.constraints.iter().any(|e| e.key == c.key))
+}
+
+fn check_except(
+    cx: Cx<'_>,
+    element: &Element,
+    except: Option<&Element>,
+    value: &Value,
+    type_code: &str,
+    expression: &str,
+    issues: &mut Vec<Issue>,
+) {
     if element.constraints.is_empty() {
         return;
     }
@@ -243,6 +286,9 @@ pub fn check(
         // resources, which `validateContains: IGNORE` turns off.
         if !evaluated(&constraint.key) || (cx.checks.ignore_contained && constraint.key == "dom-3")
         {
+            continue;
+        }
+        if except.is_some_and(|e| e.constraints.iter().any(|c| c.key == constraint.key)) {
             continue;
         }
         let Some(text) = constraint.expression.as_deref() else {
