@@ -18,7 +18,8 @@ use crate::{Environment, EvalError};
 pub(crate) struct Ctx<'a> {
     pub root_resource: Option<&'a Value>,
     pub terminology: Option<&'a dyn crate::Terminology>,
-    pub resource: Option<Item<'a>>,
+    /// `%resource`, typed when it is used.
+    pub resource: &'a Value,
     /// `%context`: always one item.
     pub context: Item<'a>,
     pub env: &'a Environment,
@@ -34,7 +35,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             root_resource: self.root_resource,
             terminology: self.terminology,
-            resource: self.resource.clone(),
+            resource: self.resource,
             context: self.context.clone(),
             env: self.env,
             this: smallvec::smallvec![item],
@@ -152,13 +153,14 @@ pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError>
 fn constant<'a>(name: &str, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError> {
     let string = |s: String| Ok(smallvec::smallvec![Item::String(Cow::Owned(s))]);
     match name {
-        "resource" => Ok(ctx.resource.clone().into_iter().collect()),
-        "rootResource" => Ok(ctx
-            .root_resource
-            .map(|r| Item::node(r, resource_type(r)))
-            .or_else(|| ctx.resource.clone())
-            .into_iter()
-            .collect()),
+        "resource" => Ok(smallvec::smallvec![Item::node(
+            ctx.resource,
+            resource_type(ctx.resource)
+        )]),
+        "rootResource" => {
+            let root = ctx.root_resource.unwrap_or(ctx.resource);
+            Ok(smallvec::smallvec![Item::node(root, resource_type(root))])
+        }
         "context" => Ok(smallvec::smallvec![ctx.context.clone()]),
         "ucum" => string("http://unitsofmeasure.org".into()),
         "sct" => string("http://snomed.info/sct".into()),
@@ -186,12 +188,14 @@ fn constant<'a>(name: &str, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError> {
     }
 }
 
-/// The `resourceType` of a JSON resource.
+/// The `resourceType` of a JSON resource: the type table's own copy of the name when it
+/// has the type (so that navigation caches see one address per type), else the JSON's.
 pub(crate) fn resource_type(value: &Value) -> Option<&str> {
     let Value::Object(map) = value else {
         return None;
     };
-    crate::lookup::get(map, "resourceType").and_then(Value::as_str)
+    let name = crate::lookup::get(map, "resourceType").and_then(Value::as_str)?;
+    Some(crate::lookup::type_def(name).map_or(name, |def| &*def.name))
 }
 
 /// At most one item: `Ok(None)` for empty, an error for more.

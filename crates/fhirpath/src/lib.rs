@@ -48,6 +48,7 @@ mod check;
 mod convert;
 mod eval;
 mod functions;
+mod inputs;
 mod lexer;
 mod lookup;
 mod math;
@@ -173,6 +174,8 @@ pub struct Expression {
     ast: ast::Ast,
     /// Semantic issues found at parse time, reported in strict mode.
     issues: Vec<String>,
+    /// The focus members the expression reads, when they are all it reads.
+    focus_members: Option<Vec<Box<str>>>,
 }
 
 impl Expression {
@@ -183,6 +186,7 @@ impl Expression {
         Ok(Expression {
             text: text.to_owned(),
             issues: check::semantic_issues(&ast),
+            focus_members: inputs::focus_members(&ast),
             ast,
         })
     }
@@ -190,6 +194,14 @@ impl Expression {
     /// The expression text as given.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The members of the focus at the start of the expression's paths, when they are all
+    /// it reads of its input: on a focus that has none of them (nor their `_name` or choice
+    /// forms), the result depends on the focus's type alone. `None` when it reads anything
+    /// else (`%resource`, `$this`, `children()`, a type name…).
+    pub fn focus_members(&self) -> Option<&[Box<str>]> {
+        self.focus_members.as_deref()
     }
 
     /// Evaluates the expression on `resource` (also `%resource` and `%context`).
@@ -220,15 +232,14 @@ impl Expression {
         {
             return Err(EvalError::Semantic(issue.clone()));
         }
-        let resource = Item::node(scope.resource, eval::resource_type(scope.resource));
         let context = match scope.context {
             Some((value, type_name)) => Item::node(value, type_name),
-            None => resource.clone(),
+            None => Item::node(scope.resource, eval::resource_type(scope.resource)),
         };
         let ctx = eval::Ctx {
             root_resource: scope.root_resource,
             terminology: scope.terminology,
-            resource: Some(resource),
+            resource: scope.resource,
             context: context.clone(),
             env,
             this: smallvec::smallvec![context],

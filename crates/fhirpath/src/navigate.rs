@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use fhir::r4_types::{Target, TypeKind};
+use fhir::r4_types::TypeKind;
 use serde_json::{Map, Value};
 
 use crate::EvalError;
@@ -12,42 +12,10 @@ use crate::lookup;
 use crate::types::base_type;
 use crate::value::{Item, Items, Node};
 
-/// The longest key built on the stack; longer ones (none in R4) fall back to a `String`.
-const KEY_CAPACITY: usize = 80;
-
-/// Joins `parts` into a key (`_given`, `valueQuantity`) in `buffer`, so that a lookup does not
-/// allocate.
-fn joined<'b>(buffer: &'b mut [u8; KEY_CAPACITY], parts: &[&str]) -> Cow<'b, str> {
-    let mut len = 0;
-    for part in parts {
-        let end = len + part.len();
-        match buffer.get_mut(len..end) {
-            Some(slot) => slot.copy_from_slice(part.as_bytes()),
-            None => return Cow::Owned(parts.concat()),
-        }
-        len = end;
-    }
-    match buffer.get(..len).map(std::str::from_utf8) {
-        Some(Ok(key)) => Cow::Borrowed(key),
-        _ => Cow::Owned(parts.concat()),
-    }
-}
-
 /// Whether `map` has `key` or its companion `_key`.
 fn has_member(map: &Map<String, Value>, key: &str) -> bool {
     let (value, companion) = lookup::member_and_companion(map, key);
     value.is_some() || companion.is_some()
-}
-
-/// `name` with the type code of a choice appended: `value` and `dateTime` give `valueDateTime`.
-fn choice_key<'b>(buffer: &'b mut [u8; KEY_CAPACITY], name: &str, code: &str) -> Cow<'b, str> {
-    let mut first = [0; 4];
-    let mut chars = code.chars();
-    let upper: &str = match chars.next() {
-        Some(c) => c.to_ascii_uppercase().encode_utf8(&mut first),
-        None => "",
-    };
-    joined(buffer, &[name, upper, chars.as_str()])
 }
 
 /// Pushes the children of `item` named `name` onto `out`; `Ok(false)` when the node's known
@@ -86,8 +54,10 @@ pub(crate) fn navigate<'a>(
         }
         return Ok(true);
     };
-    let type_def = node.type_name.and_then(lookup::type_def);
-    let Some(def) = type_def else {
+    let step = node
+        .type_name
+        .map(|type_name| lookup::step(type_name, name));
+    let Some((step, def)) = step.and_then(|step| Some((step, step.def?))) else {
         // Unknown type: plain JSON navigation, including choice names.
         if has_member(map, name) {
             push_member(map, name, None, out);
@@ -102,9 +72,9 @@ pub(crate) fn navigate<'a>(
         }
         return Ok(true);
     };
-    if let Some(found) = lookup::element(def, name) {
+    if let Some(found) = step.found {
         if !found.element.is_choice {
-            push_member(map, name, target_type(&found.element_type.target), out);
+            push_member(map, name, step.target, out);
             return Ok(true);
         }
         if strict && *found.element.base_name != *name {
@@ -114,36 +84,35 @@ pub(crate) fn navigate<'a>(
             )));
         }
     }
-    if let Some(element) = def
-        .elements
-        .iter()
-        .find(|e| e.is_choice && *e.base_name == *name)
-    {
-        // The members named `name…` (or `_name…`), usually none or one: the types are
-        // tried against them only.
-        let mut candidates = map
-            .keys()
-            .map(|k| k.strip_prefix('_').unwrap_or(k))
-            .filter(|k| k.len() > name.len() && k.starts_with(name));
-        let (Some(first), second) = (candidates.next(), candidates.next()) else {
-            return Ok(true);
-        };
-        for element_type in &element.types {
-            let mut buffer = [0; KEY_CAPACITY];
-            let key = choice_key(&mut buffer, name, &element_type.code);
-            let present = match second {
-                None => *key == *first,
-                Some(_) => has_member(map, &key),
+    if let Some(element) = step.choice {
+        // The members named `name…` (or `_name…`), usually one: each is matched to the type
+        // its suffix names, and they are pushed in the order of the element's types.
+        let mut present: smallvec::SmallVec<[(usize, &'a str); 2]> = smallvec::SmallVec::new();
+        for key in map.keys() {
+            let key = key.strip_prefix('_').unwrap_or(key);
+            let Some(suffix) = key.strip_prefix(name) else {
+                continue;
             };
-            if present {
-                push_member(map, &key, target_type(&element_type.target), out);
+            if let Some(index) = element
+                .types
+                .iter()
+                .position(|t| type_suffix_is(&t.code, suffix))
+                && !present.iter().any(|(_, k)| *k == key)
+            {
+                present.push((index, key));
+            }
+        }
+        present.sort_unstable_by_key(|(index, _)| *index);
+        for (index, key) in present {
+            if let Some(element_type) = element.types.get(index) {
+                push_member(map, key, lookup::target_type(&element_type.target), out);
             }
         }
         return Ok(true);
     }
-    if let Some(found) = lookup::element(def, name) {
+    if step.found.is_some() {
         // A choice named with its type, such as `valueQuantity`.
-        push_member(map, name, target_type(&found.element_type.target), out);
+        push_member(map, name, step.target, out);
         return Ok(true);
     }
     if def.kind == TypeKind::Resource && name == "resourceType" {
@@ -184,9 +153,18 @@ pub(crate) fn member<'a>(
     }
 }
 
+/// True when the member suffix `Quantity`/`DateTime` names type `Quantity`/`dateTime`.
+fn type_suffix_is(code: &str, suffix: &str) -> bool {
+    let (mut a, mut b) = (code.chars(), suffix.chars());
+    match (a.next(), b.next()) {
+        (Some(x), Some(y)) => x.to_ascii_uppercase() == y && a.as_str() == b.as_str(),
+        _ => false,
+    }
+}
+
 fn choice_type(suffix: &str) -> Option<&'static str> {
     if let Some(def) = lookup::type_def(suffix) {
-        return Some(static_name(&def.name));
+        return Some(lookup::static_name(&def.name));
     }
     // A primitive: `DateTime` is `dateTime`.
     let mut chars = suffix.chars();
@@ -196,22 +174,6 @@ fn choice_type(suffix: &str) -> Option<&'static str> {
         .iter()
         .find(|p| p.strip_prefix(first) == Some(rest))
         .copied()
-}
-
-fn static_name(name: &str) -> &'static str {
-    lookup::type_def(name).map_or("", |def| &def.name)
-}
-
-fn target_type(target: &Target) -> Option<&'static str> {
-    match target {
-        Target::Primitive { name, .. } => fhir::r4_types::PRIMITIVE_TYPES
-            .iter()
-            .find(|p| **p == &**name)
-            .copied(),
-        Target::Xhtml => Some("xhtml"),
-        Target::Complex(name) => Some(static_name(name)),
-        Target::Resource => None,
-    }
 }
 
 /// Pushes `map[key]` (each element of an array) with its `_key` companion.
@@ -301,13 +263,7 @@ pub(crate) fn resolve<'a>(item: &Item<'a>, ctx: &Ctx<'a>) -> Option<Item<'a>> {
         },
     };
     if let Some(id) = reference.strip_prefix('#') {
-        let Some(Item::Node(Node {
-            value: Some(resource),
-            ..
-        })) = &ctx.resource
-        else {
-            return None;
-        };
+        let resource = ctx.resource;
         // A local reference points into the contained resources of the resource that holds
         // the Reference: %resource, or a resource nested in it or in the enclosing Bundle.
         let container = node
@@ -326,13 +282,9 @@ pub(crate) fn resolve<'a>(item: &Item<'a>, ctx: &Ctx<'a>) -> Option<Item<'a>> {
         return Some(Item::node(found, resource_type(found)));
     }
     // Other entries of the enclosing Bundle, or of %resource when it is the Bundle.
-    let bundle = ctx.root_resource.or(match &ctx.resource {
-        Some(Item::Node(Node {
-            value: Some(resource),
-            ..
-        })) if resource_type(resource) == Some("Bundle") => Some(*resource),
-        _ => None,
-    })?;
+    let bundle = ctx
+        .root_resource
+        .or((resource_type(ctx.resource) == Some("Bundle")).then_some(ctx.resource))?;
     let relative = !reference.contains(':');
     for entry in bundle.get("entry")?.as_array()? {
         let Some(resource) = entry.get("resource") else {

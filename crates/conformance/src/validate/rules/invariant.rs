@@ -37,6 +37,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::RwLock;
 
 use rustc_hash::FxHashMap;
 
@@ -140,6 +141,43 @@ pub fn corrected(text: &str) -> Cow<'_, str> {
     Cow::Borrowed(text)
 }
 
+/// One compiled invariant, with the results it gave on foci that had none of the members
+/// it reads ([`Expression::focus_members`]), by focus type: such a result depends on the
+/// type alone, so it is computed once per type (`dom-2`…`dom-5` on every resource without
+/// `contained`).
+#[derive(Debug)]
+struct Entry {
+    published: String,
+    compiled: Result<Expression, String>,
+    on_absent: RwLock<Vec<(Box<str>, Verdict)>>,
+}
+
+/// How an invariant came out: held, failed, or could not be evaluated (why).
+type Verdict = Result<bool, String>;
+
+/// At most this many focus types keep a result per expression.
+const MAX_TYPES_PER_EXPRESSION: usize = 64;
+
+impl Entry {
+    /// The result on a focus of `focus_type` without the expression's members: remembered,
+    /// else `evaluate`d and remembered.
+    fn on_absent(&self, focus_type: &str, evaluate: impl FnOnce() -> Verdict) -> Verdict {
+        if let Ok(known) = self.on_absent.read()
+            && let Some((_, verdict)) = known.iter().find(|(t, _)| **t == *focus_type)
+        {
+            return verdict.clone();
+        }
+        let verdict = evaluate();
+        if let Ok(mut known) = self.on_absent.write()
+            && known.len() < MAX_TYPES_PER_EXPRESSION
+            && !known.iter().any(|(t, _)| **t == *focus_type)
+        {
+            known.push((focus_type.into(), verdict.clone()));
+        }
+        verdict
+    }
+}
+
 /// Every invariant expression of the loaded profiles, compiled.
 ///
 /// Looked up per constraint while validating: by the address of the registry's own
@@ -147,7 +185,7 @@ pub fn corrected(text: &str) -> Cow<'_, str> {
 #[derive(Debug, Default)]
 pub struct InvariantCache {
     /// Each distinct published text, with its compiled (corrected) expression.
-    entries: Vec<(String, Result<Expression, String>)>,
+    entries: Vec<Entry>,
     by_text: HashMap<String, u32>,
     /// The address of each loaded constraint's expression text, to its entry (the registry
     /// is immutable and outlives the validator, so an address stays its text's).
@@ -173,7 +211,11 @@ impl InvariantCache {
                             };
                             let compiled = Expression::parse(&corrected(text))
                                 .map_err(|error| error.to_string());
-                            cache.entries.push((text.clone(), compiled));
+                            cache.entries.push(Entry {
+                                published: text.clone(),
+                                compiled,
+                                on_absent: RwLock::default(),
+                            });
                             cache.by_text.insert(text.clone(), idx);
                             idx
                         }
@@ -187,27 +229,32 @@ impl InvariantCache {
 
     /// The compiled expression, or why it did not compile; `None` for a text not loaded.
     pub fn get(&self, text: &str) -> Option<&Result<Expression, String>> {
-        let idx = self.by_text.get(text)?;
-        self.entries
-            .get(*idx as usize)
-            .map(|(_, compiled)| compiled)
+        self.entry(text).map(|entry| &entry.compiled)
     }
 
-    /// As [`InvariantCache::get`], for a constraint text held by the registry the cache was
-    /// compiled from (found by address, checked to be the same text), else by content.
-    fn get_loaded(&self, text: &str) -> Option<&Result<Expression, String>> {
+    fn entry(&self, text: &str) -> Option<&Entry> {
+        let idx = self.by_text.get(text)?;
+        self.entries.get(*idx as usize)
+    }
+
+    /// As [`InvariantCache::entry`], for a constraint text held by the registry the cache
+    /// was compiled from (found by address, checked to be the same text), else by content.
+    fn get_loaded(&self, text: &str) -> Option<&Entry> {
         let by_address = self
             .by_address
             .get(&(text.as_ptr() as usize))
             .and_then(|&idx| self.entries.get(idx as usize))
-            .filter(|(published, _)| published == text)
-            .map(|(_, compiled)| compiled);
-        by_address.or_else(|| self.get(text))
+            .filter(|entry| entry.published == text);
+        by_address.or_else(|| self.entry(text))
     }
 
     /// How many distinct expressions compiled, and how many did not.
     pub fn counts(&self) -> (usize, usize) {
-        let failed = self.entries.iter().filter(|(_, r)| r.is_err()).count();
+        let failed = self
+            .entries
+            .iter()
+            .filter(|entry| entry.compiled.is_err())
+            .count();
         (self.entries.len() - failed, failed)
     }
 
@@ -216,7 +263,10 @@ impl InvariantCache {
         let mut failures: Vec<(&str, &str)> = self
             .entries
             .iter()
-            .filter_map(|(text, result)| result.as_ref().err().map(|e| (text.as_str(), e.as_str())))
+            .filter_map(|entry| {
+                let error = entry.compiled.as_ref().err()?;
+                Some((entry.published.as_str(), error.as_str()))
+            })
             .collect();
         failures.sort_unstable();
         failures
@@ -307,8 +357,9 @@ fn check_except(
         // An element that did not come from the registry (a test, a run-time profile) gets its
         // expression compiled here.
         let parsed;
-        let compiled = match cx.invariants.get_loaded(text) {
-            Some(compiled) => compiled.as_ref(),
+        let entry = cx.invariants.get_loaded(text);
+        let compiled = match entry {
+            Some(entry) => entry.compiled.as_ref(),
             None => {
                 parsed = Expression::parse(&corrected(text)).map_err(|error| error.to_string());
                 parsed.as_ref()
@@ -332,9 +383,20 @@ fn check_except(
             context: Some((value, Some(focus_type))),
             terminology: Some(cx.registry),
         };
-        match expr.evaluate_in(scope, &env) {
-            Ok(result) if is_true(&result) => {}
-            Ok(_) => {
+        let evaluate = || {
+            expr.evaluate_in(scope, &env)
+                .map(|result| is_true(&result))
+                .map_err(|error| error.to_string())
+        };
+        let verdict = match (entry, expr.focus_members()) {
+            (Some(entry), Some(members)) if lacks_all(value, members) => {
+                entry.on_absent(focus_type, evaluate)
+            }
+            _ => evaluate(),
+        };
+        match verdict {
+            Ok(true) => {}
+            Ok(false) => {
                 let severity = match constraint.severity {
                     Severity::Error => IssueSeverity::Error,
                     Severity::Warning => IssueSeverity::Warning,
@@ -354,10 +416,23 @@ fn check_except(
                 &constraint.key,
                 &constraint.human,
                 expression,
-                &error.to_string(),
+                &error,
             )),
         }
     }
+}
+
+/// Whether the object `value` has none of `members`, in any form: `name`, `_name`, or a
+/// choice `nameType` (any member starting with the name counts, which errs towards
+/// evaluating).
+fn lacks_all(value: &Value, members: &[Box<str>]) -> bool {
+    let Value::Object(object) = value else {
+        return false;
+    };
+    object.keys().all(|key| {
+        let key = key.strip_prefix('_').unwrap_or(key);
+        !members.iter().any(|name| key.starts_with(&**name))
+    })
 }
 
 /// The type name the FHIRPath engine knows the focus by: a backbone element by its path
