@@ -122,6 +122,23 @@ functions! {
     Type = "type", 0, 0;
 }
 
+impl Func {
+    /// Whether the function evaluates its arguments on each input item (with that item as
+    /// `$this`) or not at all, rather than once in the caller's context.
+    pub(crate) fn is_per_item(self) -> bool {
+        matches!(
+            self,
+            Func::Exists
+                | Func::All
+                | Func::Where
+                | Func::Select
+                | Func::Repeat
+                | Func::Sort
+                | Func::Trace
+        )
+    }
+}
+
 /// A binary operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BinOp {
@@ -193,4 +210,7 @@ pub(crate) enum Ast {
     Binary(BinOp, Box<Ast>, Box<Ast>),
     /// `operand is Type` (true) or `operand as Type` (false).
     TypeTest(bool, Box<Ast>, TypeSpec),
+    /// A part of a per-item argument that does not depend on the item (`%resource.type =
+    /// 'batch'` inside `entry.all(…)`): evaluated once per evaluation, then reused.
+    Hoisted(Box<Ast>),
 }

@@ -25,7 +25,7 @@ pub(crate) fn call<'a>(
     func: Func,
     input: &[Item<'a>],
     args: &[Ast],
-    ctx: &Ctx<'a>,
+    ctx: &Ctx<'a, '_>,
 ) -> Result<Items<'a>, EvalError> {
     let Some(item) = single(input)? else {
         return Ok(Items::new());

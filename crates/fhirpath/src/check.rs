@@ -134,6 +134,7 @@ fn walk(ast: &Ast, issues: &mut Vec<String>) -> Shape {
             walk(right, issues);
             Shape::default()
         }
+        Ast::Hoisted(inner) => walk(inner, issues),
         Ast::TypeTest(is, operand, spec) => {
             let input = walk(operand, issues);
             Shape {

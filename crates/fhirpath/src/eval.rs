@@ -1,9 +1,11 @@
 //! The evaluator: contexts, path navigation over the JSON tree, operators.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::cmp::Ordering;
 
 use serde_json::Value;
+use smallvec::SmallVec;
 
 use crate::ast::{Ast, BinOp};
 use crate::navigate::member;
@@ -15,7 +17,7 @@ use crate::{Environment, EvalError};
 /// Where an evaluation happens: the resources behind `%resource`, `%rootResource`, `%context`,
 /// the focus (`$this`), `$index`, `$total`.
 #[derive(Clone)]
-pub(crate) struct Ctx<'a> {
+pub(crate) struct Ctx<'a, 'm> {
     pub root_resource: Option<&'a Value>,
     pub terminology: Option<&'a dyn crate::Terminology>,
     /// `%resource`, typed when it is used.
@@ -26,11 +28,16 @@ pub(crate) struct Ctx<'a> {
     pub this: Items<'a>,
     pub index: Option<i64>,
     pub total: Option<Items<'a>>,
+    /// The values of the [`Ast::Hoisted`] parts computed so far in this evaluation.
+    pub hoisted: &'m Hoisted<'a>,
 }
 
-impl<'a> Ctx<'a> {
+/// The values of hoisted parts, by the address of their node.
+pub(crate) type Hoisted<'a> = RefCell<SmallVec<[(usize, Items<'a>); 2]>>;
+
+impl<'a, 'm> Ctx<'a, 'm> {
     /// The context for evaluating a lambda argument on one item.
-    pub(crate) fn for_item(&self, item: Item<'a>, index: usize) -> Ctx<'a> {
+    pub(crate) fn for_item(&self, item: Item<'a>, index: usize) -> Ctx<'a, 'm> {
         // Field by field: cloning `self` would copy `this` only to drop it.
         Ctx {
             root_resource: self.root_resource,
@@ -41,12 +48,13 @@ impl<'a> Ctx<'a> {
             this: smallvec::smallvec![item],
             index: i64::try_from(index).ok(),
             total: self.total.clone(),
+            hoisted: self.hoisted,
         }
     }
 }
 
 /// Evaluates `ast` in `ctx`.
-pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError> {
+pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a, '_>) -> Result<Items<'a>, EvalError> {
     match ast {
         Ast::Empty => Ok(Items::new()),
         Ast::Literal(item) => Ok(smallvec::smallvec![item.clone()]),
@@ -126,6 +134,15 @@ pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError>
             }])
         }
         Ast::Binary(op, left, right) => binary(*op, left, right, ctx),
+        Ast::Hoisted(inner) => {
+            let key = std::ptr::from_ref::<Ast>(inner) as usize;
+            if let Some((_, found)) = ctx.hoisted.borrow().iter().find(|(k, _)| *k == key) {
+                return Ok(found.clone());
+            }
+            let value = eval(inner, ctx)?;
+            ctx.hoisted.borrow_mut().push((key, value.clone()));
+            Ok(value)
+        }
         Ast::TypeTest(is, operand, spec) => {
             let value = eval(operand, ctx)?;
             if *is {
@@ -150,7 +167,7 @@ pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError>
     }
 }
 
-fn constant<'a>(name: &str, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError> {
+fn constant<'a>(name: &str, ctx: &Ctx<'a, '_>) -> Result<Items<'a>, EvalError> {
     let string = |s: String| Ok(smallvec::smallvec![Item::String(Cow::Owned(s))]);
     match name {
         "resource" => Ok(smallvec::smallvec![Item::node(
@@ -221,7 +238,12 @@ pub(crate) fn to_bool(items: &[Item<'_>]) -> Result<Option<bool>, EvalError> {
     }
 }
 
-fn binary<'a>(op: BinOp, left: &Ast, right: &Ast, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError> {
+fn binary<'a>(
+    op: BinOp,
+    left: &Ast,
+    right: &Ast,
+    ctx: &Ctx<'a, '_>,
+) -> Result<Items<'a>, EvalError> {
     let boolean = |b: Option<bool>| Ok(b.map(Item::Boolean).into_iter().collect());
     if matches!(op, BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies) {
         let a = to_bool(&eval(left, ctx)?)?;

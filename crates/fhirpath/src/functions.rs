@@ -24,14 +24,14 @@ fn contains_item(items: &[Item<'_>], item: &Item<'_>) -> bool {
 }
 
 /// Evaluates an argument in the calling context.
-fn arg<'a>(args: &[Ast], idx: usize, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError> {
+fn arg<'a>(args: &[Ast], idx: usize, ctx: &Ctx<'a, '_>) -> Result<Items<'a>, EvalError> {
     match args.get(idx) {
         Some(ast) => eval(ast, ctx),
         None => Ok(Items::new()),
     }
 }
 
-fn string_arg(args: &[Ast], idx: usize, ctx: &Ctx<'_>) -> Result<Option<String>, EvalError> {
+fn string_arg(args: &[Ast], idx: usize, ctx: &Ctx<'_, '_>) -> Result<Option<String>, EvalError> {
     let value = arg(args, idx, ctx)?;
     match single(&value)?.map(Item::to_system) {
         None => Ok(None),
@@ -43,7 +43,7 @@ fn string_arg(args: &[Ast], idx: usize, ctx: &Ctx<'_>) -> Result<Option<String>,
     }
 }
 
-fn integer_arg(args: &[Ast], idx: usize, ctx: &Ctx<'_>) -> Result<Option<i64>, EvalError> {
+fn integer_arg(args: &[Ast], idx: usize, ctx: &Ctx<'_, '_>) -> Result<Option<i64>, EvalError> {
     let value = arg(args, idx, ctx)?;
     match single(&value)?.map(Item::to_system) {
         None => Ok(None),
@@ -79,7 +79,7 @@ pub(crate) fn call<'a>(
     regex: Option<&Regex>,
     type_arg: Option<&TypeSpec>,
     has_target: bool,
-    ctx: &Ctx<'a>,
+    ctx: &Ctx<'a, '_>,
 ) -> Result<Items<'a>, EvalError> {
     let lambda =
         |item: &Item<'a>, idx: usize, ast: &Ast| eval(ast, &ctx.for_item(item.clone(), idx));

@@ -31,9 +31,10 @@ fn roots(ast: &Ast, names: &mut Vec<Box<str>>) -> Option<()> {
         }
         Ast::This | Ast::Index | Ast::Total => None,
         Ast::Constant(name) => constant_is_literal(name).then_some(()),
-        Ast::Member(target, _) | Ast::Neg(target) | Ast::TypeTest(_, target, _) => {
-            roots(target, names)
-        }
+        Ast::Member(target, _)
+        | Ast::Neg(target)
+        | Ast::TypeTest(_, target, _)
+        | Ast::Hoisted(target) => roots(target, names),
         Ast::Indexer(target, index) | Ast::Binary(_, target, index) => {
             roots(target, names)?;
             roots(index, names)
@@ -47,7 +48,7 @@ fn roots(ast: &Ast, names: &mut Vec<Box<str>>) -> Option<()> {
             ..
         } => {
             roots(target, names)?;
-            if per_item(*func) {
+            if func.is_per_item() {
                 // Arguments evaluated on each input item: never run when the input is empty,
                 // and the input is empty whenever its members are absent.
                 return empty_if_absent(target).then_some(());
@@ -63,20 +64,6 @@ fn roots(ast: &Ast, names: &mut Vec<Box<str>>) -> Option<()> {
 /// `%ucum`, `%sct`, `%loinc`, `%vs-…`, `%ext-…`: fixed strings.
 fn constant_is_literal(name: &str) -> bool {
     matches!(name, "ucum" | "sct" | "loinc") || name.starts_with("vs-") || name.starts_with("ext-")
-}
-
-/// Functions whose arguments are evaluated for each input item only (or not at all).
-fn per_item(func: Func) -> bool {
-    matches!(
-        func,
-        Func::Exists
-            | Func::All
-            | Func::Where
-            | Func::Select
-            | Func::Repeat
-            | Func::Sort
-            | Func::Trace
-    )
 }
 
 /// Whether `ast` is empty whenever the focus members it starts from are absent.

@@ -48,6 +48,7 @@ mod check;
 mod convert;
 mod eval;
 mod functions;
+mod hoist;
 mod inputs;
 mod lexer;
 mod lookup;
@@ -182,11 +183,14 @@ impl Expression {
     /// Parses `text`; function names and argument counts are checked here.
     pub fn parse(text: &str) -> Result<Expression, ParseError> {
         let tokens = lexer::tokenize(text)?;
-        let ast = parser::Parser::new(tokens).parse_all()?;
+        let mut ast = parser::Parser::new(tokens).parse_all()?;
+        let issues = check::semantic_issues(&ast);
+        let focus_members = inputs::focus_members(&ast);
+        hoist::hoist(&mut ast);
         Ok(Expression {
             text: text.to_owned(),
-            issues: check::semantic_issues(&ast),
-            focus_members: inputs::focus_members(&ast),
+            issues,
+            focus_members,
             ast,
         })
     }
@@ -245,6 +249,7 @@ impl Expression {
             this: smallvec::smallvec![context],
             index: None,
             total: None,
+            hoisted: &eval::Hoisted::default(),
         };
         eval::eval(&self.ast, &ctx).map(smallvec::SmallVec::into_vec)
     }

@@ -13,7 +13,7 @@ use crate::value::{Item, Items};
 pub(crate) fn integer_arg(
     args: &[Ast],
     idx: usize,
-    ctx: &Ctx<'_>,
+    ctx: &Ctx<'_, '_>,
 ) -> Result<Option<i64>, EvalError> {
     let value = match args.get(idx) {
         Some(ast) => eval(ast, ctx)?,
@@ -29,7 +29,7 @@ pub(crate) fn integer_arg(
     }
 }
 
-fn arg<'a>(args: &[Ast], idx: usize, ctx: &Ctx<'a>) -> Result<Items<'a>, EvalError> {
+fn arg<'a>(args: &[Ast], idx: usize, ctx: &Ctx<'a, '_>) -> Result<Items<'a>, EvalError> {
     match args.get(idx) {
         Some(ast) => eval(ast, ctx),
         None => Ok(Items::new()),
@@ -71,7 +71,7 @@ pub(crate) fn math<'a>(
     func: Func,
     input: &[Item<'a>],
     args: &[Ast],
-    ctx: &Ctx<'a>,
+    ctx: &Ctx<'a, '_>,
 ) -> Result<Items<'a>, EvalError> {
     let Some(item) = single(input)? else {
         return Ok(Items::new());

@@ -252,7 +252,7 @@ pub(crate) fn children<'a>(item: &Item<'a>, out: &mut Items<'a>) -> Result<(), E
 }
 
 /// Resolves a reference inside the contained resources or the enclosing Bundle.
-pub(crate) fn resolve<'a>(item: &Item<'a>, ctx: &Ctx<'a>) -> Option<Item<'a>> {
+pub(crate) fn resolve<'a>(item: &Item<'a>, ctx: &Ctx<'a, '_>) -> Option<Item<'a>> {
     let (reference, node): (Cow<'a, str>, Option<&'a Value>) = match item {
         Item::Node(Node { value: Some(v), .. }) if v.is_object() => {
             (Cow::Borrowed(v.get("reference")?.as_str()?), Some(*v))
