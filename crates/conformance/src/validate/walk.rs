@@ -390,14 +390,33 @@ impl<'a> Walker<'a> {
             }
         }
         members.sort_by_key(|m| m.0);
-        let mut start = 0;
-        for &c in def.children() {
+        // The present children and the absent ones that can report something (a minimum,
+        // a required slice), merged in element order; other absent children have nothing
+        // to check.
+        let checks = def.ix.absent_checks(def.el);
+        let wrong_type_checks = wrong_type.iter().filter(|c| !checks.contains(c));
+        let mut absent: SmallVec<[u32; 8]> =
+            checks.iter().chain(wrong_type_checks).copied().collect();
+        absent.sort_unstable();
+        let (mut start, mut next_absent) = (0, 0);
+        loop {
+            let present = members.get(start).map(|m| m.0);
+            let checked = absent.get(next_absent).copied();
+            let c = match (present, checked) {
+                (Some(p), Some(a)) => p.min(a),
+                (Some(p), None) => p,
+                (None, Some(a)) => a,
+                (None, None) => break,
+            };
             let end = start
                 + members
                     .get(start..)
                     .map_or(0, |rest| rest.iter().take_while(|m| m.0 == c).count());
             let group = members.get(start..end).unwrap_or(&[]);
             start = end;
+            if checked == Some(c) {
+                next_absent += 1;
+            }
             self.walk_group(def.at(c), group, wrong_type.contains(&c));
         }
     }
@@ -671,7 +690,7 @@ impl<'a> Walker<'a> {
         let Some(element) = def.element() else { return };
         let reference = type_code == "Reference";
         let canonical = type_code == "canonical";
-        let invariants = rules::invariant::applies(element);
+        let invariants = def.ix.has_invariants(def.el);
         if element.binding.is_none() && !invariants && !reference && !canonical {
             return;
         }

@@ -23,6 +23,12 @@ pub struct Index {
     /// For an element with many children: its children by name (choice elements by their
     /// `name[x]`), so that matching a JSON member does not scan them all.
     by_name: FxHashMap<u32, FxHashMap<Box<str>, u32>>,
+    /// For each element, the children that report something when absent: a minimum
+    /// cardinality, or a slice with one. The walk visits only these among absent children.
+    absent_checks: Vec<Vec<u32>>,
+    /// For each element, whether it has an invariant that is evaluated
+    /// ([`crate::validate::rules::invariant::applies`]).
+    invariants: Vec<bool>,
 }
 
 /// Elements with at least this many children get a name map.
@@ -36,6 +42,8 @@ impl Index {
         let n = structure.elements.len();
         let mut index = Index {
             by_name: FxHashMap::default(),
+            absent_checks: Vec::new(),
+            invariants: Vec::new(),
             children: vec![Vec::new(); n],
             slices: vec![Vec::new(); n],
             name_at: structure
@@ -93,7 +101,40 @@ impl Index {
             }
             index.by_name.insert(parent, names);
         }
+        let required = |el: u32| {
+            structure
+                .elements
+                .get(el as usize)
+                .is_some_and(|e| e.min > 0)
+                || index.slices(el as usize).iter().any(|&s| {
+                    structure
+                        .elements
+                        .get(s as usize)
+                        .is_some_and(|slice| slice.min > 0)
+                })
+        };
+        let absent_checks = index
+            .children
+            .iter()
+            .map(|children| children.iter().copied().filter(|&c| required(c)).collect())
+            .collect();
+        index.absent_checks = absent_checks;
+        index.invariants = structure
+            .elements
+            .iter()
+            .map(crate::validate::rules::invariant::applies)
+            .collect();
         index
+    }
+
+    /// The children of `el` to check when absent (in element order).
+    pub fn absent_checks(&self, el: usize) -> &[u32] {
+        self.absent_checks.get(el).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether element `el` has an invariant to evaluate.
+    pub fn has_invariants(&self, el: usize) -> bool {
+        self.invariants.get(el).copied().unwrap_or(false)
     }
 
     /// The child of `el` named exactly `name` (`value[x]` for a choice), when `el` has a
