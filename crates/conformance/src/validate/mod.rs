@@ -15,6 +15,7 @@
 //! - [`rules`]: bindings, invariants, references, Bundle rules.
 
 pub mod issue;
+mod member;
 pub mod rules;
 pub mod walk;
 
@@ -25,6 +26,7 @@ use serde_json::{Map, Value, json};
 pub use issue::{Issue, IssueSeverity, IssueType, Position};
 
 use crate::Registry;
+use crate::validate::member::Member as _;
 use rules::invariant::InvariantCache;
 
 /// What to validate against, beyond the base definition and the declared `meta.profile`s.
@@ -290,7 +292,7 @@ impl Validator {
 
 /// `Type/id` of a resource with an id.
 pub(crate) fn resource_key(resource: &Value) -> Option<String> {
-    let resource_type = resource.get("resourceType")?.as_str()?;
-    let id = resource.get("id")?.as_str()?;
+    let resource_type = resource.member("resourceType")?.as_str()?;
+    let id = resource.member("id")?.as_str()?;
     Some(format!("{resource_type}/{id}"))
 }

@@ -41,6 +41,7 @@ pub(crate) use shape::json_kind;
 
 use super::{Checks, Cx, Issue, IssueSeverity, IssueType, Outcome, rules};
 use crate::model::{Derivation, Element, StructureDef, StructureKind};
+use crate::validate::member::Member as _;
 
 /// How deep nested resources (contained, Bundle entries, Parameters) may go.
 const MAX_NESTING: u32 = 16;
@@ -51,7 +52,7 @@ const ELE_1: &str = "Constraint failed: ele-1: 'All FHIR elements must have a @v
 /// Whether a primitive's `_name` companion has an extension (its children besides `id`).
 fn has_extension(companion: &Value) -> bool {
     companion
-        .get("extension")
+        .member("extension")
         .and_then(Value::as_array)
         .is_some_and(|e| !e.is_empty())
 }
@@ -69,7 +70,7 @@ pub fn validate_resource(
 ) -> Outcome {
     let checks = cx.checks;
     let mut outcome = Outcome::default();
-    let Some(resource_type) = resource.get("resourceType").and_then(Value::as_str) else {
+    let Some(resource_type) = resource.member("resourceType").and_then(Value::as_str) else {
         outcome.issues.push(Issue::new(
             IssueSeverity::Fatal,
             IssueType::Structure,
@@ -317,7 +318,7 @@ impl<'a> Walker<'a> {
             return;
         };
         let previous = std::mem::replace(&mut self.profile, structure);
-        let resource_type = resource.get("resourceType").and_then(Value::as_str);
+        let resource_type = resource.member("resourceType").and_then(Value::as_str);
         let abstract_base = structure.is_abstract && structure.kind == StructureKind::Resource;
         if structure.kind == StructureKind::Resource
             && !abstract_base
@@ -591,7 +592,7 @@ impl<'a> Walker<'a> {
                         .as_array()
                         .into_iter()
                         .flatten()
-                        .filter_map(|e| e.get("url").and_then(Value::as_str))
+                        .filter_map(|e| e.member("url").and_then(Value::as_str))
                         .collect();
                     let message = format!(
                         "Extensions are not allowed on Resource.id ('{}')",
@@ -647,7 +648,7 @@ impl<'a> Walker<'a> {
         let mut body = self.body(def, type_code);
         let mut url = self.holder.url;
         if type_code == "Extension" {
-            url = object.get("url").and_then(Value::as_str);
+            url = object.member("url").and_then(Value::as_str);
             if let Some(found) = extension::check(self, def, object)
                 && def.children().is_empty()
             {

@@ -28,6 +28,7 @@ use super::super::{Cx, Issue, IssueSeverity, IssueType};
 use crate::model::{
     BindingStrength, CodeSystemContent, Element, Expansion, StructureDef, ValueSet,
 };
+use crate::validate::member::Member as _;
 
 /// One coding found in the value.
 struct Coded<'a> {
@@ -65,9 +66,9 @@ enum Shape<'a> {
 
 fn coded(value: &Value, at: Option<usize>) -> Coded<'_> {
     Coded {
-        system: value.get("system").and_then(Value::as_str),
-        code: value.get("code").and_then(Value::as_str),
-        display: value.get("display").and_then(Value::as_str),
+        system: value.member("system").and_then(Value::as_str),
+        code: value.member("code").and_then(Value::as_str),
+        display: value.member("display").and_then(Value::as_str),
         at,
     }
 }
@@ -81,12 +82,12 @@ fn shape<'a>(value: &'a Value, type_code: &str) -> Option<Shape<'a>> {
         "Quantity" | "Age" | "Count" | "Distance" | "Duration" | "SimpleQuantity"
         | "MoneyQuantity" => {
             // A Quantity without a code has nothing to bind (the unit is free text).
-            value.get("code")?;
+            value.member("code")?;
             Some(Shape::Coding(coded(value, None)))
         }
         "CodeableConcept" => {
             let codings = value
-                .get("coding")
+                .member("coding")
                 .and_then(Value::as_array)
                 .map(|codings| {
                     codings

@@ -23,11 +23,12 @@ use serde_json::Value;
 
 use super::super::{Cx, Issue, IssueSeverity, IssueType};
 use crate::model::StructureKind;
+use crate::validate::member::Member as _;
 
 /// Checks the rules across the entries of `bundle`.
 pub fn check(cx: Cx<'_>, bundle: &Value, issues: &mut Vec<Issue>) {
-    let bundle_type = bundle.get("type").and_then(Value::as_str).unwrap_or("");
-    if bundle.get("total").is_some() && !matches!(bundle_type, "searchset" | "history") {
+    let bundle_type = bundle.member("type").and_then(Value::as_str).unwrap_or("");
+    if bundle.member("total").is_some() && !matches!(bundle_type, "searchset" | "history") {
         issues.push(Issue::new(
             IssueSeverity::Error,
             IssueType::BusinessRule,
@@ -38,7 +39,7 @@ pub fn check(cx: Cx<'_>, bundle: &Value, issues: &mut Vec<Issue>) {
     }
     check_links(bundle, issues);
     let entries: &[Value] = bundle
-        .get("entry")
+        .member("entry")
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice);
     check_first_entry(bundle_type, entries, issues);
@@ -50,12 +51,12 @@ pub fn check(cx: Cx<'_>, bundle: &Value, issues: &mut Vec<Issue>) {
     for (idx, entry) in entries.iter().enumerate() {
         // The location is built only for an issue.
         let at = || format!("Bundle.entry[{idx}]");
-        let resource = entry.get("resource");
-        match entry.get("fullUrl").and_then(Value::as_str) {
+        let resource = entry.member("resource");
+        match entry.member("fullUrl").and_then(Value::as_str) {
             Some(full_url) => {
                 check_full_url(cx, full_url, resource, &at, issues);
                 let version = resource
-                    .and_then(|r| r.pointer("/meta/versionId"))
+                    .and_then(|r| r.member("meta").and_then(|v| v.member("versionId")))
                     .and_then(Value::as_str);
                 if let Some(first) = seen.insert((full_url, version), idx)
                     && !history
@@ -81,7 +82,7 @@ pub fn check(cx: Cx<'_>, bundle: &Value, issues: &mut Vec<Issue>) {
             )),
             None => {}
         }
-        let has_request = entry.get("request").is_some();
+        let has_request = entry.member("request").is_some();
         if transaction && !has_request {
             issues.push(entry_issue(
                 &at(),
@@ -95,7 +96,7 @@ pub fn check(cx: Cx<'_>, bundle: &Value, issues: &mut Vec<Issue>) {
                 format!("An entry of a {bundle_type} Bundle must not have a request (bdl-3)"),
             ));
         }
-        let has_response = entry.get("response").is_some();
+        let has_response = entry.member("response").is_some();
         if response && !has_response {
             issues.push(entry_issue(
                 &at(),
@@ -109,7 +110,7 @@ pub fn check(cx: Cx<'_>, bundle: &Value, issues: &mut Vec<Issue>) {
                 format!("An entry of a {bundle_type} Bundle must not have a response (bdl-4)"),
             ));
         }
-        if entry.get("search").is_some() && bundle_type != "searchset" {
+        if entry.member("search").is_some() && bundle_type != "searchset" {
             issues.push(entry_issue(
                 &at(),
                 "bundle-search-not-allowed",
@@ -137,7 +138,11 @@ fn check_first_entry(bundle_type: &str, entries: &[Value], issues: &mut Vec<Issu
     };
     let first_type = entries
         .first()
-        .and_then(|entry| entry.pointer("/resource/resourceType"))
+        .and_then(|entry| {
+            entry
+                .member("resource")
+                .and_then(|v| v.member("resourceType"))
+        })
         .and_then(Value::as_str);
     if first_type != Some(wanted) {
         let at = if entries.is_empty() {
@@ -196,8 +201,8 @@ fn check_full_url(
     let Some((url_type, url_id)) = restful_type_and_id(cx, full_url) else {
         return;
     };
-    let resource_type = resource.get("resourceType").and_then(Value::as_str);
-    match resource.get("id").and_then(Value::as_str) {
+    let resource_type = resource.member("resourceType").and_then(Value::as_str);
+    match resource.member("id").and_then(Value::as_str) {
         None => issues.push(Issue::new(
             IssueSeverity::Error,
             IssueType::Invalid,
@@ -259,10 +264,10 @@ fn is_lowercase_uuid(text: &str) -> bool {
 
 /// Reports a `Bundle.link` whose relation an earlier link already has.
 fn check_links(bundle: &Value, issues: &mut Vec<Issue>) {
-    let links = bundle.get("link").and_then(Value::as_array);
+    let links = bundle.member("link").and_then(Value::as_array);
     let mut seen: Vec<&str> = Vec::new();
     for (idx, link) in links.into_iter().flatten().enumerate() {
-        let Some(relation) = link.get("relation").and_then(Value::as_str) else {
+        let Some(relation) = link.member("relation").and_then(Value::as_str) else {
             continue;
         };
         if seen.contains(&relation) {

@@ -31,6 +31,7 @@ use serde_json::Value;
 use super::super::walk::validate_resource;
 use super::super::{Cx, Fetching, Issue, IssueSeverity, IssueType, resource_key};
 use crate::model::{Element, StructureKind};
+use crate::validate::member::Member as _;
 
 /// What a reference string says about its target.
 #[derive(Debug, PartialEq, Eq)]
@@ -150,13 +151,13 @@ impl<'b> BundleIndex<'b> {
             by_url: FxHashMap::default(),
             by_resource: FxHashMap::default(),
         };
-        let entries = bundle.get("entry").and_then(Value::as_array);
+        let entries = bundle.member("entry").and_then(Value::as_array);
         for (i, entry) in entries.into_iter().flatten().enumerate() {
             let Ok(i) = u32::try_from(i) else { break };
-            if let Some(url) = entry.get("fullUrl").and_then(Value::as_str) {
+            if let Some(url) = entry.member("fullUrl").and_then(Value::as_str) {
                 index.by_url.entry(unversioned(url)).or_default().push(i);
             }
-            if let Some(resource) = entry.get("resource") {
+            if let Some(resource) = entry.member("resource") {
                 index
                     .by_resource
                     .entry(std::ptr::from_ref(resource) as usize)
@@ -195,7 +196,7 @@ pub fn check_indexed(
     issues: &mut Vec<Issue>,
 ) {
     let (allowed, unknown_profiles) = allowed_types(cx, element);
-    let declared_type = value.get("type").and_then(Value::as_str);
+    let declared_type = value.member("type").and_then(Value::as_str);
     if let (Some(declared), Some(allowed)) = (declared_type, &allowed)
         && unknown_profiles.is_empty()
         && !allowed.contains(&declared)
@@ -211,7 +212,7 @@ pub fn check_indexed(
             ),
         ));
     }
-    let Some(reference) = value.get("reference").and_then(Value::as_str) else {
+    let Some(reference) = value.member("reference").and_then(Value::as_str) else {
         return;
     };
     let target = parse(cx, reference);
@@ -252,7 +253,7 @@ pub fn check_indexed(
             return;
         }
         Target::Contained(id) => match resolve_contained(cx.resource, id) {
-            Some(found) => resolved_type = found.get("resourceType").and_then(Value::as_str),
+            Some(found) => resolved_type = found.member("resourceType").and_then(Value::as_str),
             None => {
                 issues.push(Issue::new(
                     IssueSeverity::Error,
@@ -406,7 +407,7 @@ fn check_fetched(
     let Some(target) = fetching.fetcher.fetch(reference) else {
         return;
     };
-    let target_type = target.get("resourceType").and_then(Value::as_str);
+    let target_type = target.member("resourceType").and_then(Value::as_str);
     let profiles: Vec<&str> = element
         .types
         .iter()
@@ -458,10 +459,10 @@ fn resolve_contained<'a>(resource: &'a Value, id: &str) -> Option<&'a Value> {
         return Some(resource);
     }
     resource
-        .get("contained")
+        .member("contained")
         .and_then(Value::as_array)?
         .iter()
-        .find(|contained| contained.get("id").and_then(Value::as_str) == Some(id))
+        .find(|contained| contained.member("id").and_then(Value::as_str) == Some(id))
 }
 
 /// The root of a RESTful fullUrl (`http://server/base/` for `http://server/base/Type/id`).
@@ -484,8 +485,8 @@ fn resolve_in_bundle<'b>(
     expression: &str,
     issues: &mut Vec<Issue>,
 ) -> Option<&'b str> {
-    let entries = bundle.get("entry").and_then(Value::as_array)?;
-    let full_url = |entry: &'b Value| entry.get("fullUrl").and_then(Value::as_str);
+    let entries = bundle.member("entry").and_then(Value::as_array)?;
+    let full_url = |entry: &'b Value| entry.member("fullUrl").and_then(Value::as_str);
     let wanted: String = match target {
         Target::Urn | Target::Absolute(_) => reference.to_owned(),
         Target::Relative(..) => {
@@ -496,13 +497,13 @@ fn resolve_in_bundle<'b>(
                     .and_then(|&i| entries.get(i as usize)),
                 None => entries.iter().find(|entry| {
                     entry
-                        .get("resource")
+                        .member("resource")
                         .is_some_and(|r| std::ptr::eq(r, cx.resource))
                 }),
             };
             let referrer = referrer?;
             let Some(referrer_url) = full_url(referrer) else {
-                let bundle_type = bundle.get("type").and_then(Value::as_str);
+                let bundle_type = bundle.member("type").and_then(Value::as_str);
                 if !matches!(bundle_type, Some("transaction" | "batch")) {
                     issues.push(Issue::new(
                         IssueSeverity::Error,
@@ -528,12 +529,12 @@ fn resolve_in_bundle<'b>(
             .get(unversioned(&wanted))
             .into_iter()
             .flatten()
-            .filter_map(|&i| entries.get(i as usize)?.get("resource"))
+            .filter_map(|&i| entries.get(i as usize)?.member("resource"))
             .collect(),
         None => entries
             .iter()
             .filter(|entry| full_url(entry).is_some_and(|url| same_url(url, &wanted)))
-            .filter_map(|entry| entry.get("resource"))
+            .filter_map(|entry| entry.member("resource"))
             .collect(),
     };
     // Several versions of one resource (as a history or a document may hold): a versioned
@@ -541,7 +542,12 @@ fn resolve_in_bundle<'b>(
     if matches.len() > 1
         && let Some((_, version)) = wanted.split_once("/_history/")
     {
-        matches.retain(|r| r.pointer("/meta/versionId").and_then(Value::as_str) == Some(version));
+        matches.retain(|r| {
+            r.member("meta")
+                .and_then(|v| v.member("versionId"))
+                .and_then(Value::as_str)
+                == Some(version)
+        });
     }
     // `Type/id` where the entries are named by `urn:uuid:` fullUrls: the Java validator
     // also matches the entry whose fullUrl is `urn:uuid:<id>`, and its resource must be of
@@ -561,10 +567,10 @@ fn resolve_in_bundle<'b>(
                     .find(is_urn),
                 None => entries.iter().find(is_urn),
             }
-            .and_then(|entry| entry.get("resource"))
+            .and_then(|entry| entry.member("resource"))
         }
     {
-        let found_type = found.get("resourceType").and_then(Value::as_str);
+        let found_type = found.member("resourceType").and_then(Value::as_str);
         if found_type.is_some_and(|t| t != *wanted_type) {
             issues.push(Issue::new(
                 IssueSeverity::Error,
@@ -581,9 +587,9 @@ fn resolve_in_bundle<'b>(
         return found_type;
     }
     match matches.as_slice() {
-        [one] => one.get("resourceType").and_then(Value::as_str),
+        [one] => one.member("resourceType").and_then(Value::as_str),
         [] => {
-            let bundle_type = bundle.get("type").and_then(Value::as_str);
+            let bundle_type = bundle.member("type").and_then(Value::as_str);
             match target {
                 Target::Urn => issues.push(Issue::new(
                     IssueSeverity::Warning,

@@ -4,13 +4,14 @@ use serde_json::{Map, Value};
 
 use super::Walker;
 use crate::validate::IssueType;
+use crate::validate::member::Member as _;
 
 /// Checks `size` against the bytes `data` decodes to, when both are present.
 pub(super) fn check(walker: &mut Walker<'_>, attachment: &Map<String, Value>) {
-    let Some(data) = attachment.get("data").and_then(Value::as_str) else {
+    let Some(data) = attachment.member("data").and_then(Value::as_str) else {
         return;
     };
-    let Some(size) = attachment.get("size").and_then(Value::as_u64) else {
+    let Some(size) = attachment.member("size").and_then(Value::as_u64) else {
         return;
     };
     let Some(actual) = decoded_len(data) else {

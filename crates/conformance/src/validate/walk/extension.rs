@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use super::{Def, Walker};
 use crate::model::StructureDef;
+use crate::validate::member::Member as _;
 use crate::validate::{Issue, IssueSeverity, IssueType};
 
 /// The canonical base of HL7's own extension definitions.
@@ -30,7 +31,7 @@ pub(super) fn check<'a>(
     object: &'a Map<String, Value>,
 ) -> Option<&'a StructureDef> {
     let element = def.element()?;
-    let url = object.get("url").and_then(Value::as_str)?;
+    let url = object.member("url").and_then(Value::as_str)?;
     let absolute = url.contains(':');
     // An unversioned extension url resolves in the package of the profile that is walked
     // first (US Core 6.1.0's Patient means 6.1.0's race extension, not 7.0.0's).

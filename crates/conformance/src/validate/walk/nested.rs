@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::{Def, MAX_NESTING, Walker};
 use crate::model::{Derivation, StructureDef};
+use crate::validate::member::Member as _;
 use crate::validate::{IssueSeverity, IssueType};
 
 impl<'a> Walker<'a> {
@@ -17,7 +18,8 @@ impl<'a> Walker<'a> {
     ) -> Vec<&'a StructureDef> {
         let mut profiles = vec![base];
         let declared = resource
-            .pointer("/meta/profile")
+            .member("meta")
+            .and_then(|v| v.member("profile"))
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -99,21 +101,22 @@ impl<'a> Walker<'a> {
         let entries = self
             .cx
             .bundle
-            .and_then(|b| b.get("entry"))
+            .and_then(|b| b.member("entry"))
             .and_then(Value::as_array);
         let Some(entries) = entries else {
             return Vec::new();
         };
         let of_type = |entry: &Value| {
             entry
-                .pointer("/resource/resourceType")
+                .member("resource")
+                .and_then(|v| v.member("resourceType"))
                 .and_then(Value::as_str)
                 == Some(resource_type)
         };
-        let Some(entry_index) = entries
-            .iter()
-            .position(|e| e.get("resource").is_some_and(|r| std::ptr::eq(r, resource)))
-        else {
+        let Some(entry_index) = entries.iter().position(|e| {
+            e.member("resource")
+                .is_some_and(|r| std::ptr::eq(r, resource))
+        }) else {
             return Vec::new();
         };
         let type_index = entries
@@ -129,7 +132,7 @@ impl<'a> Walker<'a> {
     /// Validates a nested resource against its base definition, its declared profiles and
     /// the profiles of its element's type.
     pub(super) fn walk_nested(&mut self, def: Def<'a>, value: &'a Value) {
-        let Some(resource_type) = value.get("resourceType").and_then(Value::as_str) else {
+        let Some(resource_type) = value.member("resourceType").and_then(Value::as_str) else {
             self.error(
                 IssueType::Structure,
                 "resource-type-missing",

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::Walker;
 use crate::model::Element;
+use crate::validate::member::Member as _;
 use crate::validate::{IssueSeverity, IssueType};
 
 const UCUM: &str = "http://unitsofmeasure.org";
@@ -79,13 +80,13 @@ fn canonical(value: f64, code: &str) -> Option<(f64, &'static str)> {
 /// (value, system, code) of a Quantity object.
 fn parts(quantity: &Map<String, Value>) -> Option<(f64, Option<&str>, Option<&str>)> {
     let value = quantity
-        .get("value")?
+        .member("value")?
         .as_number()?
         .to_string()
         .parse()
         .ok()?;
-    let system = quantity.get("system").and_then(Value::as_str);
-    let code = quantity.get("code").and_then(Value::as_str);
+    let system = quantity.member("system").and_then(Value::as_str);
+    let code = quantity.member("code").and_then(Value::as_str);
     Some((value, system, code))
 }
 

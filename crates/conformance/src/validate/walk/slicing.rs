@@ -16,6 +16,7 @@ use crate::model::{
     BindingStrength, CodeList, Discriminator, DiscriminatorKind, Expansion, Max, SlicingRules,
     StructureKind,
 };
+use crate::validate::member::Member as _;
 use crate::validate::{IssueSeverity, IssueType};
 
 /// What a slice expects at one discriminator path.
@@ -410,7 +411,7 @@ fn matches<'a>(
         Expected::Codes(list) => values.iter().any(|(x, _)| in_code_list(x, list)),
         Expected::Exists(present) => values.is_empty() != *present,
         Expected::Types(types) => values.iter().any(|(x, t)| {
-            let actual = x.get("resourceType").and_then(Value::as_str).or(*t);
+            let actual = x.member("resourceType").and_then(Value::as_str).or(*t);
             actual.is_some_and(|a| types.iter().any(|ty| same_type(ty, a)))
         }),
         Expected::Profiles(profiles) => values.iter().any(|(x, t)| {
@@ -428,12 +429,12 @@ fn in_code_list(value: &Value, list: &CodeList) -> bool {
     match value {
         Value::String(code) => list.contains_code(code),
         Value::Object(object) => {
-            if let Some(codings) = object.get("coding").and_then(Value::as_array) {
+            if let Some(codings) = object.member("coding").and_then(Value::as_array) {
                 return codings.iter().any(|c| in_code_list(c, list));
             }
             match (
-                object.get("system").and_then(Value::as_str),
-                object.get("code").and_then(Value::as_str),
+                object.member("system").and_then(Value::as_str),
+                object.member("code").and_then(Value::as_str),
             ) {
                 (Some(system), Some(code)) => list.contains(system, code),
                 _ => false,
@@ -478,16 +479,19 @@ fn values_at<'a>(
                     }
                 }
                 Step::Extension(url) => {
-                    let extensions = value.get("extension").and_then(Value::as_array);
+                    let extensions = value.member("extension").and_then(Value::as_array);
                     for extension in extensions.into_iter().flatten() {
-                        if extension.get("url").and_then(Value::as_str) == Some(*url) {
+                        if extension.member("url").and_then(Value::as_str) == Some(*url) {
                             next.push((extension, Some("Extension")));
                         }
                     }
                 }
                 Step::Resolve => {
                     if let Some(target) = resolve(walker, value) {
-                        next.push((target, target.get("resourceType").and_then(Value::as_str)));
+                        next.push((
+                            target,
+                            target.member("resourceType").and_then(Value::as_str),
+                        ));
                     }
                 }
                 Step::Unsupported => {}
@@ -512,41 +516,45 @@ fn flatten<'a>(
 /// The resource a Reference points to: a contained resource of the resource being validated
 /// (`#id`), or a Bundle entry (by fullUrl, or by `Type/id`).
 fn resolve<'a>(walker: &Walker<'a>, reference: &'a Value) -> Option<&'a Value> {
-    let target = reference.get("reference")?.as_str()?;
+    let target = reference.member("reference")?.as_str()?;
     if let Some(id) = target.strip_prefix('#') {
         return walker
             .cx
             .resource
-            .get("contained")?
+            .member("contained")?
             .as_array()?
             .iter()
-            .find(|c| c.get("id").and_then(Value::as_str) == Some(id));
+            .find(|c| c.member("id").and_then(Value::as_str) == Some(id));
     }
     let bundle = walker.cx.bundle.or_else(|| {
         (walker
             .cx
             .resource
-            .get("resourceType")
+            .member("resourceType")
             .and_then(Value::as_str)
             == Some("Bundle"))
         .then_some(walker.cx.resource)
     })?;
-    bundle.get("entry")?.as_array()?.iter().find_map(|entry| {
-        let resource = entry.get("resource")?;
-        let full_url = entry.get("fullUrl").and_then(Value::as_str);
-        let type_id = match (
-            resource.get("resourceType").and_then(Value::as_str),
-            resource.get("id").and_then(Value::as_str),
-        ) {
-            (Some(t), Some(id)) => Some(format!("{t}/{id}")),
-            _ => None,
-        };
-        let hit = full_url == Some(target)
-            || type_id
-                .as_deref()
-                .is_some_and(|ti| target == ti || target.ends_with(&format!("/{ti}")));
-        hit.then_some(resource)
-    })
+    bundle
+        .member("entry")?
+        .as_array()?
+        .iter()
+        .find_map(|entry| {
+            let resource = entry.member("resource")?;
+            let full_url = entry.member("fullUrl").and_then(Value::as_str);
+            let type_id = match (
+                resource.member("resourceType").and_then(Value::as_str),
+                resource.member("id").and_then(Value::as_str),
+            ) {
+                (Some(t), Some(id)) => Some(format!("{t}/{id}")),
+                _ => None,
+            };
+            let hit = full_url == Some(target)
+                || type_id
+                    .as_deref()
+                    .is_some_and(|ti| target == ti || target.ends_with(&format!("/{ti}")));
+            hit.then_some(resource)
+        })
 }
 
 /// True when `value` validates against `profile` without errors.

@@ -18,6 +18,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use super::Walker;
 use crate::validate::IssueType;
+use crate::validate::member::Member as _;
 
 /// The elements a narrative may use.
 const ELEMENTS: [&str; 56] = [
@@ -220,13 +221,13 @@ pub(super) fn check(walker: &mut Walker<'_>, div: &str) {
         let contained = walker
             .cx
             .resource
-            .get("contained")
+            .member("contained")
             .and_then(serde_json::Value::as_array);
         let is_contained = |id: &str| {
             contained
                 .into_iter()
                 .flatten()
-                .any(|c| c.get("id").and_then(serde_json::Value::as_str) == Some(id))
+                .any(|c| c.member("id").and_then(serde_json::Value::as_str) == Some(id))
         };
         for link in links {
             if !link.is_empty() && !anchors.contains(&link) && !is_contained(&link) {
