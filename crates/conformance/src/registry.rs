@@ -361,6 +361,20 @@ impl Registry {
     pub fn structures(&self) -> impl Iterator<Item = &StructureDef> {
         self.packages.iter().flat_map(|p| &p.package.structures)
     }
+
+    /// The structure at `position` in [`Registry::structures`] order (for caches that keep
+    /// a structure as a number).
+    pub fn structure_at(&self, position: usize) -> Option<&StructureDef> {
+        let mut rest = position;
+        for loaded in &self.packages {
+            let structures = &loaded.package.structures;
+            if rest < structures.len() {
+                return structures.get(rest);
+            }
+            rest -= structures.len();
+        }
+        None
+    }
 }
 
 impl StructureSource for Registry {

@@ -631,7 +631,7 @@ impl<'a> Walker<'a> {
             self.error(IssueType::Structure, "structure-not-object", message);
             return;
         };
-        if self.is_resource_type(type_code) && def.el != 0 {
+        if def.el != 0 && self.is_resource_type(def, type_code) {
             self.walk_nested(def, value);
             return;
         }
@@ -791,27 +791,38 @@ impl<'a> Walker<'a> {
             let el = def.sd.elements.iter().position(|e| e.id == id)?;
             return Some(Def { el, ..def });
         }
-        let profile = element
-            .types
-            .iter()
-            .find(|t| t.code == type_code)
-            .and_then(|t| t.profiles.first())
-            .and_then(|p| self.cx.registry.structure(p));
-        let structure = match profile {
-            Some(profile) => profile,
-            None => {
-                let (url, _) = self.cache.core_type(type_code)?;
-                self.cx.registry.structure(url)?
-            }
-        };
+        if let Some(body) = type_body(def, type_code) {
+            let structure = self.cx.registry.structure_at(body.structure? as usize)?;
+            return self.def(structure, 0);
+        }
+        let structure = self
+            .cache
+            .type_structure(self.cx.registry, element, type_code)?;
         self.def(structure, 0)
     }
 
-    fn is_resource_type(&self, type_code: &str) -> bool {
-        self.cache
-            .core_type(type_code)
-            .is_some_and(|(_, kind)| kind == StructureKind::Resource)
+    /// Whether a value of `def` typed `type_code` is a nested resource.
+    fn is_resource_type(&self, def: Def<'a>, type_code: &str) -> bool {
+        match type_body(def, type_code) {
+            Some(body) => body.is_resource,
+            None => self
+                .cache
+                .core_type(type_code)
+                .is_some_and(|(_, kind)| kind == StructureKind::Resource),
+        }
     }
+}
+
+/// The precomputed [`index::TypeBody`] of `def` for `type_code`, when it is one of the
+/// element's types (a choice's type code is the element's own string: compared by address
+/// first).
+fn type_body(def: Def<'_>, type_code: &str) -> Option<index::TypeBody> {
+    let types = &def.element()?.types;
+    let position = types
+        .iter()
+        .position(|t| std::ptr::eq(&*t.code, type_code))
+        .or_else(|| types.iter().position(|t| t.code == type_code))?;
+    def.ix.type_body(def.el, position)
 }
 
 /// True when `child` (with its chosen type) is a primitive, so `_name` is allowed.

@@ -8,9 +8,10 @@ use rustc_hash::FxHashMap;
 
 use regex::Regex;
 use serde_json::Value;
+use smallvec::SmallVec;
 
 use crate::Registry;
-use crate::model::{Derivation, StructureDef, StructureKind};
+use crate::model::{Derivation, Element, StructureDef, StructureKind};
 
 /// The snapshot of one StructureDefinition as a tree: for each element (by index in
 /// `elements`), its direct children and its slices.
@@ -29,6 +30,19 @@ pub struct Index {
     /// For each element, whether it has an invariant that is evaluated
     /// ([`crate::validate::rules::invariant::applies`]).
     invariants: Vec<bool>,
+    /// For each element, what a value of each of its types is walked against (aligned with
+    /// `element.types`), resolved once.
+    type_bodies: Vec<SmallVec<[TypeBody; 1]>>,
+}
+
+/// What a value of one of an element's types is walked against.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TypeBody {
+    /// The type profile or base definition of the type, as its position in
+    /// [`Registry::structures`]; `None` when neither is loaded.
+    pub structure: Option<u32>,
+    /// Whether the type is a resource (the value is a nested resource).
+    pub is_resource: bool,
 }
 
 /// Elements with at least this many children get a name map.
@@ -44,6 +58,7 @@ impl Index {
             by_name: FxHashMap::default(),
             absent_checks: Vec::new(),
             invariants: Vec::new(),
+            type_bodies: Vec::new(),
             children: vec![Vec::new(); n],
             slices: vec![Vec::new(); n],
             name_at: structure
@@ -130,6 +145,11 @@ impl Index {
     /// The children of `el` to check when absent (in element order).
     pub fn absent_checks(&self, el: usize) -> &[u32] {
         self.absent_checks.get(el).map_or(&[], Vec::as_slice)
+    }
+
+    /// What a value of type `type_index` of element `el` is walked against.
+    pub fn type_body(&self, el: usize, type_index: usize) -> Option<TypeBody> {
+        self.type_bodies.get(el)?.get(type_index).copied()
     }
 
     /// Whether element `el` has an invariant to evaluate.
@@ -255,7 +275,63 @@ impl WalkCache {
                 }
             }
         }
+        cache.resolve_type_bodies(registry);
         cache
+    }
+
+    /// Fills each index's [`TypeBody`]s (needs every core type known first).
+    fn resolve_type_bodies(&mut self, registry: &Registry) {
+        let positions: FxHashMap<usize, u32> = registry
+            .structures()
+            .enumerate()
+            .filter_map(|(i, s)| Some((key(s), u32::try_from(i).ok()?)))
+            .collect();
+        for structure in registry.structures() {
+            let bodies = structure
+                .elements
+                .iter()
+                .map(|element| {
+                    element
+                        .types
+                        .iter()
+                        .map(|t| TypeBody {
+                            structure: self
+                                .type_structure(registry, element, &t.code)
+                                .and_then(|s| positions.get(&key(s)).copied()),
+                            is_resource: self
+                                .core_type(&t.code)
+                                .is_some_and(|(_, kind)| kind == StructureKind::Resource),
+                        })
+                        .collect()
+                })
+                .collect();
+            if let Some(index) = self.indexes.get_mut(&key(structure)) {
+                index.type_bodies = bodies;
+            }
+        }
+    }
+
+    /// The definition a value of `element` typed `type_code` is walked against: the
+    /// element's first profile for that type when loaded, else the type's base definition.
+    pub fn type_structure<'r>(
+        &self,
+        registry: &'r Registry,
+        element: &Element,
+        type_code: &str,
+    ) -> Option<&'r StructureDef> {
+        let profile = element
+            .types
+            .iter()
+            .find(|t| t.code == type_code)
+            .and_then(|t| t.profiles.first())
+            .and_then(|p| registry.structure(p));
+        match profile {
+            Some(profile) => Some(profile),
+            None => {
+                let (url, _) = self.core_type(type_code)?;
+                registry.structure(url)
+            }
+        }
     }
 
     fn add_regex(&mut self, pattern: &str) {
