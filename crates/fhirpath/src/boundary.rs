@@ -24,7 +24,7 @@ const MAX_DECIMAL_PRECISION: i64 = 28;
 pub(crate) fn call<'a>(
     func: Func,
     input: &[Item<'a>],
-    args: &[Ast],
+    args: &'a [Ast],
     ctx: &Ctx<'a, '_>,
 ) -> Result<Items<'a>, EvalError> {
     let Some(item) = single(input)? else {

@@ -54,10 +54,10 @@ impl<'a, 'm> Ctx<'a, 'm> {
 }
 
 /// Evaluates `ast` in `ctx`.
-pub(crate) fn eval<'a>(ast: &Ast, ctx: &Ctx<'a, '_>) -> Result<Items<'a>, EvalError> {
+pub(crate) fn eval<'a>(ast: &'a Ast, ctx: &Ctx<'a, '_>) -> Result<Items<'a>, EvalError> {
     match ast {
         Ast::Empty => Ok(Items::new()),
-        Ast::Literal(item) => Ok(smallvec::smallvec![item.clone()]),
+        Ast::Literal(item) => Ok(smallvec::smallvec![item.borrowed()]),
         Ast::Ident(name) => {
             if name.starts_with(|c: char| c.is_ascii_uppercase()) {
                 let matches_type = ctx.this.iter().all(|item| match item {
@@ -229,19 +229,13 @@ pub(crate) fn single<'c, 'a>(items: &'c [Item<'a>]) -> Result<Option<&'c Item<'a
 
 /// The boolean value of a collection (singleton evaluation): `None` when empty.
 pub(crate) fn to_bool(items: &[Item<'_>]) -> Result<Option<bool>, EvalError> {
-    match single(items)? {
-        None => Ok(None),
-        Some(item) => match item.to_system() {
-            Item::Boolean(b) => Ok(Some(b)),
-            _ => Ok(Some(true)),
-        },
-    }
+    Ok(single(items)?.map(Item::truth))
 }
 
 fn binary<'a>(
     op: BinOp,
-    left: &Ast,
-    right: &Ast,
+    left: &'a Ast,
+    right: &'a Ast,
     ctx: &Ctx<'a, '_>,
 ) -> Result<Items<'a>, EvalError> {
     let boolean = |b: Option<bool>| Ok(b.map(Item::Boolean).into_iter().collect());

@@ -24,18 +24,22 @@ fn contains_item(items: &[Item<'_>], item: &Item<'_>) -> bool {
 }
 
 /// Evaluates an argument in the calling context.
-fn arg<'a>(args: &[Ast], idx: usize, ctx: &Ctx<'a, '_>) -> Result<Items<'a>, EvalError> {
+fn arg<'a>(args: &'a [Ast], idx: usize, ctx: &Ctx<'a, '_>) -> Result<Items<'a>, EvalError> {
     match args.get(idx) {
         Some(ast) => eval(ast, ctx),
         None => Ok(Items::new()),
     }
 }
 
-fn string_arg(args: &[Ast], idx: usize, ctx: &Ctx<'_, '_>) -> Result<Option<String>, EvalError> {
+fn string_arg<'a>(
+    args: &'a [Ast],
+    idx: usize,
+    ctx: &Ctx<'a, '_>,
+) -> Result<Option<Cow<'a, str>>, EvalError> {
     let value = arg(args, idx, ctx)?;
     match single(&value)?.map(Item::to_system) {
         None => Ok(None),
-        Some(Item::String(s)) => Ok(Some(s.into_owned())),
+        Some(Item::String(s)) => Ok(Some(s)),
         Some(other) => Err(EvalError::Type(format!(
             "expected a String argument, got {}",
             other.type_name().1
@@ -43,7 +47,11 @@ fn string_arg(args: &[Ast], idx: usize, ctx: &Ctx<'_, '_>) -> Result<Option<Stri
     }
 }
 
-fn integer_arg(args: &[Ast], idx: usize, ctx: &Ctx<'_, '_>) -> Result<Option<i64>, EvalError> {
+fn integer_arg<'a>(
+    args: &'a [Ast],
+    idx: usize,
+    ctx: &Ctx<'a, '_>,
+) -> Result<Option<i64>, EvalError> {
     let value = arg(args, idx, ctx)?;
     match single(&value)?.map(Item::to_system) {
         None => Ok(None),
@@ -75,14 +83,14 @@ fn string_result<'a>(s: String) -> Result<Items<'a>, EvalError> {
 pub(crate) fn call<'a>(
     func: Func,
     input: Items<'a>,
-    args: &[Ast],
+    args: &'a [Ast],
     regex: Option<&Regex>,
     type_arg: Option<&TypeSpec>,
     has_target: bool,
     ctx: &Ctx<'a, '_>,
 ) -> Result<Items<'a>, EvalError> {
     let lambda =
-        |item: &Item<'a>, idx: usize, ast: &Ast| eval(ast, &ctx.for_item(item.clone(), idx));
+        |item: &Item<'a>, idx: usize, ast: &'a Ast| eval(ast, &ctx.for_item(item.clone(), idx));
     let first_arg = args.first();
     match func {
         Func::Empty => boolean(input.is_empty()),
@@ -283,14 +291,14 @@ pub(crate) fn call<'a>(
             };
             match func {
                 Func::IndexOf => {
-                    let idx = s.find(&needle).map_or(-1, |byte| {
+                    let idx = s.find(&*needle).map_or(-1, |byte| {
                         i64::try_from(s.get(..byte).map_or(0, |p| p.chars().count())).unwrap_or(-1)
                     });
                     Ok(smallvec::smallvec![Item::Integer(idx)])
                 }
-                Func::StartsWith => boolean(s.starts_with(&needle)),
-                Func::EndsWith => boolean(s.ends_with(&needle)),
-                _ => boolean(s.contains(&needle)),
+                Func::StartsWith => boolean(s.starts_with(&*needle)),
+                Func::EndsWith => boolean(s.ends_with(&*needle)),
+                _ => boolean(s.contains(&*needle)),
             }
         }
         Func::Substring => {
@@ -389,7 +397,7 @@ pub(crate) fn call<'a>(
             let Some(sep) = string_arg(args, 0, ctx)? else {
                 return Ok(Items::new());
             };
-            Ok(s.split(sep.as_str())
+            Ok(s.split(&*sep)
                 .map(|p| Item::String(Cow::Owned(p.to_owned())))
                 .collect())
         }
@@ -407,7 +415,7 @@ pub(crate) fn call<'a>(
             else {
                 return Ok(Items::new());
             };
-            string_result(s.replace(&pattern, &substitution))
+            string_result(s.replace(&*pattern, &substitution))
         }
         Func::Matches | Func::ReplaceMatches | Func::MatchesFull => {
             let Some(s) = input_string(&input)? else {
@@ -423,7 +431,7 @@ pub(crate) fn call<'a>(
                     let pattern = if func == Func::MatchesFull {
                         format!("^(?:{pattern})$")
                     } else {
-                        pattern
+                        pattern.into_owned()
                     };
                     compiled =
                         compile_regex(&pattern).map_err(|e| EvalError::Regex(e.to_string()))?;
@@ -439,7 +447,7 @@ pub(crate) fn call<'a>(
             if regex.as_str() == "(?s)" {
                 return Ok(smallvec::smallvec![Item::String(s)]);
             }
-            string_result(regex.replace_all(&s, substitution.as_str()).into_owned())
+            string_result(regex.replace_all(&s, &*substitution).into_owned())
         }
         Func::Children | Func::Descendants => {
             let mut out = Items::new();
@@ -561,7 +569,7 @@ pub(crate) fn call<'a>(
                 .into_iter()
                 .filter(|e| match e {
                     Item::Node(Node { value: Some(v), .. }) => {
-                        v.get("url").and_then(Value::as_str) == Some(url.as_str())
+                        v.get("url").and_then(Value::as_str) == Some(&*url)
                     }
                     _ => false,
                 })

@@ -210,7 +210,7 @@ impl Expression {
 
     /// Evaluates the expression on `resource` (also `%resource` and `%context`).
     pub fn evaluate<'a>(
-        &self,
+        &'a self,
         resource: &'a Value,
         env: &'a Environment,
     ) -> Result<Collection<'a>, EvalError> {
@@ -227,7 +227,7 @@ impl Expression {
 
     /// Evaluates the expression in a [`Scope`].
     pub fn evaluate_in<'a>(
-        &self,
+        &'a self,
         scope: Scope<'a>,
         env: &'a Environment,
     ) -> Result<Collection<'a>, EvalError> {

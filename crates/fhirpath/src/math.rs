@@ -10,10 +10,10 @@ use crate::temporal::{Precision, Temporal, TemporalKind};
 use crate::value::{Item, Items};
 
 /// An optional Integer argument.
-pub(crate) fn integer_arg(
-    args: &[Ast],
+pub(crate) fn integer_arg<'a>(
+    args: &'a [Ast],
     idx: usize,
-    ctx: &Ctx<'_, '_>,
+    ctx: &Ctx<'a, '_>,
 ) -> Result<Option<i64>, EvalError> {
     let value = match args.get(idx) {
         Some(ast) => eval(ast, ctx)?,
@@ -29,7 +29,7 @@ pub(crate) fn integer_arg(
     }
 }
 
-fn arg<'a>(args: &[Ast], idx: usize, ctx: &Ctx<'a, '_>) -> Result<Items<'a>, EvalError> {
+fn arg<'a>(args: &'a [Ast], idx: usize, ctx: &Ctx<'a, '_>) -> Result<Items<'a>, EvalError> {
     match args.get(idx) {
         Some(ast) => eval(ast, ctx),
         None => Ok(Items::new()),
@@ -70,7 +70,7 @@ pub(crate) fn now(func: Func) -> Temporal {
 pub(crate) fn math<'a>(
     func: Func,
     input: &[Item<'a>],
-    args: &[Ast],
+    args: &'a [Ast],
     ctx: &Ctx<'a, '_>,
 ) -> Result<Items<'a>, EvalError> {
     let Some(item) = single(input)? else {

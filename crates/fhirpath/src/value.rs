@@ -100,6 +100,29 @@ impl<'a> Item<'a> {
         }
     }
 
+    /// A copy that borrows a String's text from `self` instead of copying it (literals of
+    /// the syntax tree, evaluated many times).
+    pub(crate) fn borrowed(&self) -> Item<'_> {
+        match self {
+            Item::String(text) => Item::String(Cow::Borrowed(text)),
+            other => other.clone(),
+        }
+    }
+
+    /// The item read as a condition: a Boolean (or a FHIR `boolean` node) is its value,
+    /// anything else is true. The same as `to_system()` then matching `Boolean`, without
+    /// converting the item.
+    pub fn truth(&self) -> bool {
+        match self {
+            Item::Boolean(b)
+            | Item::Node(Node {
+                value: Some(Value::Bool(b)),
+                ..
+            }) => *b,
+            _ => true,
+        }
+    }
+
     /// The system value of an item: a FHIR primitive node becomes its literal (a `date` a
     /// Date, a `Quantity` node a Quantity); other nodes and literals are returned as they are.
     pub fn to_system(&self) -> Item<'a> {

@@ -37,7 +37,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use rustc_hash::FxHashMap;
 
@@ -181,28 +181,45 @@ impl Entry {
 /// Every invariant expression of the loaded profiles, compiled.
 ///
 /// Looked up per constraint while validating: by the address of the registry's own
-/// expression text first (a hash of one word), by the text itself otherwise.
+/// expression text first (a hash of one word; the cache holds the registry, so an address
+/// stays its text's), by the text itself otherwise.
 #[derive(Debug, Default)]
 pub struct InvariantCache {
     /// Each distinct published text, with its compiled (corrected) expression.
     entries: Vec<Entry>,
     by_text: HashMap<String, u32>,
-    /// The address of each loaded constraint's expression text, to its entry (the registry
-    /// is immutable and outlives the validator, so an address stays its text's).
-    by_address: FxHashMap<usize, u32>,
+    /// The address of each loaded constraint's expression text, to what is known of it.
+    by_address: FxHashMap<usize, Loaded>,
+    /// The registry the addresses point into, kept alive with the cache.
+    registry: Option<Arc<Registry>>,
+}
+
+/// A constraint of the registry, as found by the address of its expression text.
+#[derive(Debug, Clone, Copy)]
+struct Loaded {
+    /// The length of the text (with the address, what identifies it).
+    len: usize,
+    /// Its entry in [`InvariantCache::entries`].
+    entry: u32,
+    /// Whether its key is evaluated ([`evaluated`]).
+    evaluated: bool,
+    /// Whether it is `dom-3`.
+    dom_3: bool,
 }
 
 impl InvariantCache {
     /// Compiles the invariants of every structure in `registry` (each distinct text once).
-    pub fn compile(registry: &Registry) -> InvariantCache {
-        let mut cache = InvariantCache::default();
+    pub fn compile(registry: &Arc<Registry>) -> InvariantCache {
+        let mut cache = InvariantCache {
+            registry: Some(Arc::clone(registry)),
+            ..InvariantCache::default()
+        };
         for structure in registry.structures() {
             for element in &structure.elements {
-                for text in element
-                    .constraints
-                    .iter()
-                    .filter_map(|c| c.expression.as_ref())
-                {
+                for constraint in &element.constraints {
+                    let Some(text) = constraint.expression.as_ref() else {
+                        continue;
+                    };
                     let idx = match cache.by_text.get(text) {
                         Some(&idx) => idx,
                         None => {
@@ -220,7 +237,13 @@ impl InvariantCache {
                             idx
                         }
                     };
-                    cache.by_address.insert(text.as_ptr() as usize, idx);
+                    let loaded = Loaded {
+                        len: text.len(),
+                        entry: idx,
+                        evaluated: evaluated(&constraint.key),
+                        dom_3: constraint.key == "dom-3",
+                    };
+                    cache.by_address.insert(text.as_ptr() as usize, loaded);
                 }
             }
         }
@@ -237,15 +260,16 @@ impl InvariantCache {
         self.entries.get(*idx as usize)
     }
 
-    /// As [`InvariantCache::entry`], for a constraint text held by the registry the cache
-    /// was compiled from (found by address, checked to be the same text), else by content.
-    fn get_loaded(&self, text: &str) -> Option<&Entry> {
-        let by_address = self
-            .by_address
-            .get(&(text.as_ptr() as usize))
-            .and_then(|&idx| self.entries.get(idx as usize))
-            .filter(|entry| entry.published == text);
-        by_address.or_else(|| self.entry(text))
+    /// A constraint text held by the registry the cache was compiled from, by address.
+    fn loaded(&self, text: &str) -> Option<(Loaded, &Entry)> {
+        if text.is_empty() || self.registry.is_none() {
+            return None;
+        }
+        let loaded = self.by_address.get(&(text.as_ptr() as usize))?;
+        if loaded.len != text.len() {
+            return None;
+        }
+        Some((*loaded, self.entries.get(loaded.entry as usize)?))
     }
 
     /// How many distinct expressions compiled, and how many did not.
@@ -332,10 +356,17 @@ fn check_except(
     let env = Environment::default();
     let focus_type = focus_type(element, type_code);
     for constraint in &element.constraints {
+        let loaded = constraint
+            .expression
+            .as_deref()
+            .and_then(|text| cx.invariants.loaded(text));
+        let (is_evaluated, dom_3) = match loaded {
+            Some((known, _)) => (known.evaluated, known.dom_3),
+            None => (evaluated(&constraint.key), constraint.key == "dom-3"),
+        };
         // dom-3 (every contained resource is referenced) is part of checking contained
         // resources, which `validateContains: IGNORE` turns off.
-        if !evaluated(&constraint.key) || (cx.checks.ignore_contained && constraint.key == "dom-3")
-        {
+        if !is_evaluated || (cx.checks.ignore_contained && dom_3) {
             continue;
         }
         if except.is_some_and(|e| e.constraints.iter().any(|c| c.key == constraint.key)) {
@@ -357,7 +388,9 @@ fn check_except(
         // An element that did not come from the registry (a test, a run-time profile) gets its
         // expression compiled here.
         let parsed;
-        let entry = cx.invariants.get_loaded(text);
+        let entry = loaded
+            .map(|(_, entry)| entry)
+            .or_else(|| cx.invariants.entry(text));
         let compiled = match entry {
             Some(entry) => entry.compiled.as_ref(),
             None => {
@@ -472,10 +505,7 @@ fn not_checked(key: &str, human: &str, expression: &str, why: &str) -> Issue {
 fn is_true(result: &[Item<'_>]) -> bool {
     match result {
         [] => false,
-        [single] => match single.to_system() {
-            Item::Boolean(b) => b,
-            _ => true,
-        },
+        [single] => single.truth(),
         _ => true,
     }
 }
@@ -488,7 +518,7 @@ mod tests {
     fn every_invariant_of_the_committed_profiles_compiles() {
         let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../profiles"));
         let registry = Registry::load_dir(dir).unwrap();
-        let cache = InvariantCache::compile(&registry);
+        let cache = InvariantCache::compile(&std::sync::Arc::new(registry));
         let (ok, failed) = cache.counts();
         eprintln!("invariants: {ok} compiled, {failed} did not");
         for (text, error) in cache.failures() {
