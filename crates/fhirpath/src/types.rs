@@ -144,10 +144,8 @@ mod tests {
             ("gender as code", 1),
         ];
         for (text, expected) in cases {
-            let found = Expression::parse(text)
-                .unwrap()
-                .evaluate(&patient, &env)
-                .unwrap();
+            let expression = Expression::parse(text).unwrap();
+            let found = expression.evaluate(&patient, &env).unwrap();
             assert_eq!(found.len(), expected, "{text}");
         }
     }
