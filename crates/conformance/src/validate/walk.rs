@@ -395,10 +395,14 @@ impl<'a> Walker<'a> {
         // a required slice), merged in element order; other absent children have nothing
         // to check.
         let checks = def.ix.absent_checks(def.el);
-        let wrong_type_checks = wrong_type.iter().filter(|c| !checks.contains(c));
-        let mut absent: SmallVec<[u32; 8]> =
-            checks.iter().chain(wrong_type_checks).copied().collect();
-        absent.sort_unstable();
+        let absent: std::borrow::Cow<'_, [u32]> = if wrong_type.is_empty() {
+            checks.into()
+        } else {
+            let wrong_type_checks = wrong_type.iter().filter(|c| !checks.contains(c));
+            let mut absent: Vec<u32> = checks.iter().chain(wrong_type_checks).copied().collect();
+            absent.sort_unstable();
+            absent.into()
+        };
         let (mut start, mut next_absent) = (0, 0);
         loop {
             let present = members.get(start).map(|m| m.0);
@@ -495,23 +499,23 @@ impl<'a> Walker<'a> {
             slicing::check_absent(self, child);
             return;
         }
-        let values: SmallVec<[_; 4]> = group.iter().filter(|m| !m.1.starts_with('_')).collect();
-        if values.len() > 1 {
+        let values = || group.iter().filter(|m| !m.1.starts_with('_'));
+        if choices > 1 {
             let message = format!(
                 "{}: only one of {} may be present",
                 element.path,
-                values.iter().map(|m| m.1).collect::<Vec<_>>().join(", ")
+                values().map(|m| m.1).collect::<Vec<_>>().join(", ")
             );
             self.error(IssueType::Structure, "structure-choice-multiple", message);
         }
-        for &&(_, key, value, choice) in &values {
+        for &(_, key, value, choice) in values() {
             let companion = group
                 .iter()
                 .find(|m| m.1.strip_prefix('_') == Some(key))
                 .map(|m| m.2);
             self.walk_member(child, key, value, choice, companion);
         }
-        if values.is_empty() {
+        if choices == 0 {
             for &(_, key, companion, choice) in group {
                 let Some(name) = key.strip_prefix('_') else {
                     continue;

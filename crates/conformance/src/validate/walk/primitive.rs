@@ -32,7 +32,8 @@ fn form(type_code: &str) -> JsonForm {
 
 /// Checks one primitive value of `element` typed `type_code`.
 pub(super) fn check(walker: &mut Walker<'_>, element: &Element, value: &Value, type_code: &str) {
-    let text = match (form(type_code), value) {
+    let form = form(type_code);
+    let text = match (form, value) {
         (JsonForm::Boolean, Value::Bool(_)) => return,
         (JsonForm::Integer | JsonForm::Number, Value::Number(n)) => Cow::Owned(n.to_string()),
         (JsonForm::String, Value::String(s)) => Cow::Borrowed(s.as_str()),
@@ -58,7 +59,7 @@ pub(super) fn check(walker: &mut Walker<'_>, element: &Element, value: &Value, t
         );
         return;
     }
-    if form(type_code) == JsonForm::Integer && !check_integer(walker, &text, type_code) {
+    if form == JsonForm::Integer && !check_integer(walker, &text, type_code) {
         return;
     }
     let info = walker.cache.primitive(type_code);
@@ -70,7 +71,12 @@ pub(super) fn check(walker: &mut Walker<'_>, element: &Element, value: &Value, t
     for (pattern, compiled) in [element_regex, type_regex].into_iter().flatten() {
         // The R4 primitive patterns have an equivalent hand-written matcher.
         let lexical = match info.and_then(|i| i.lexical) {
-            Some(lexical) if Some(pattern) == info.and_then(|i| i.regex.as_deref()) => {
+            // The type's own pattern (the same string: compared by address).
+            Some(lexical)
+                if info
+                    .and_then(|i| i.regex.as_deref())
+                    .is_some_and(|regex| std::ptr::eq(regex, pattern)) =>
+            {
                 Some(lexical)
             }
             _ => super::lexical::matcher(pattern),
@@ -126,7 +132,7 @@ pub(super) fn check(walker: &mut Walker<'_>, element: &Element, value: &Value, t
         );
         walker.error(IssueType::Value, "primitive-max-length", message);
     }
-    check_range(walker, element, &text, form(type_code));
+    check_range(walker, element, &text, form);
     super::content::check(walker, &text, type_code);
 }
 
