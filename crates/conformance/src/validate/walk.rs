@@ -662,6 +662,7 @@ impl<'a> Walker<'a> {
         if let Some(body) = body
             && body.el == 0
             && !std::ptr::eq(body.sd, def.sd)
+            && self.root_may_have_invariants(def, body, type_code)
         {
             self.type_root_rules(element, body, value, type_code);
         }
@@ -739,6 +740,7 @@ impl<'a> Walker<'a> {
             rules::reference::check_indexed(
                 self.cx,
                 index.as_ref(),
+                self.cache.reference_targets(element),
                 element,
                 value,
                 &expression,
@@ -803,6 +805,19 @@ impl<'a> Walker<'a> {
             .cache
             .type_structure(self.cx.registry, element, type_code)?;
         self.def(structure, 0)
+    }
+
+    /// Whether the root of `body` (the type definition a value of `def` typed `type_code` is
+    /// walked against) may have invariants the element does not repeat: false only when
+    /// `body` is the precomputed one and it has none.
+    fn root_may_have_invariants(&self, def: Def<'a>, body: Def<'a>, type_code: &str) -> bool {
+        let Some(known) = type_body(def, type_code) else {
+            return true;
+        };
+        let precomputed = known
+            .structure
+            .and_then(|position| self.cx.registry.structure_at(position as usize));
+        known.root_invariants || !precomputed.is_some_and(|s| std::ptr::eq(s, body.sd))
     }
 
     /// Whether a value of `def` typed `type_code` is a nested resource.

@@ -37,7 +37,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use rustc_hash::FxHashMap;
 
@@ -149,6 +149,9 @@ pub fn corrected(text: &str) -> Cow<'_, str> {
 struct Entry {
     published: String,
     compiled: Result<Expression, String>,
+    /// The result for the first focus type met.
+    first_absent: OnceLock<(Box<str>, Verdict)>,
+    /// The results for other focus types.
     on_absent: RwLock<Vec<(Box<str>, Verdict)>>,
 }
 
@@ -162,6 +165,16 @@ impl Entry {
     /// The result on a focus of `focus_type` without the expression's members: remembered,
     /// else `evaluate`d and remembered.
     fn on_absent(&self, focus_type: &str, evaluate: impl FnOnce() -> Verdict) -> Verdict {
+        // The first focus type, the only one for most expressions, without a lock.
+        if let Some((first, verdict)) = self.first_absent.get() {
+            if **first == *focus_type {
+                return verdict.clone();
+            }
+        } else {
+            let verdict = evaluate();
+            let _ = self.first_absent.set((focus_type.into(), verdict.clone()));
+            return verdict;
+        }
         if let Ok(known) = self.on_absent.read()
             && let Some((_, verdict)) = known.iter().find(|(t, _)| **t == *focus_type)
         {
@@ -231,6 +244,7 @@ impl InvariantCache {
                             cache.entries.push(Entry {
                                 published: text.clone(),
                                 compiled,
+                                first_absent: OnceLock::new(),
                                 on_absent: RwLock::default(),
                             });
                             cache.by_text.insert(text.clone(), idx);

@@ -58,13 +58,15 @@ fn is_resource_type(cx: Cx<'_>, name: &str) -> bool {
 
 /// The `Type/id` at the end of a path (before an optional `/_history/v`).
 fn type_and_id<'a>(cx: Cx<'_>, path: &'a str) -> Option<(&'a str, &'a str)> {
-    let segments: Vec<&str> = path.split('/').collect();
-    let end = match segments.iter().rposition(|s| *s == "_history") {
-        Some(history) if history + 2 == segments.len() => history,
-        _ => segments.len(),
+    // `…/Type/id`, or `…/Type/id/_history/version`.
+    let mut segments = path.rsplit('/');
+    let last = segments.next()?;
+    let before = segments.next()?;
+    let (id, resource_type) = if before == "_history" {
+        (segments.next()?, segments.next()?)
+    } else {
+        (last, before)
     };
-    let id = *segments.get(end.checked_sub(1)?)?;
-    let resource_type = *segments.get(end.checked_sub(2)?)?;
     (is_resource_type(cx, resource_type) && !id.is_empty()).then_some((resource_type, id))
 }
 
@@ -96,9 +98,33 @@ fn parse<'a>(cx: Cx<'_>, reference: &'a str) -> Target<'a> {
     }
 }
 
+/// What an element's target profiles allow: resolved once per element when the walk's
+/// cache is built ([`ReferenceTargets::of`]).
+#[derive(Debug, Clone, Default)]
+pub struct ReferenceTargets {
+    /// The resource types allowed as targets; `None` for any.
+    allowed: Option<Vec<Box<str>>>,
+    /// The target profiles that are not loaded (their type is unknown).
+    unknown: Vec<Box<str>>,
+}
+
+impl ReferenceTargets {
+    /// The targets `element`'s Reference types allow, resolved in `registry`.
+    pub fn of(registry: &crate::Registry, element: &Element) -> ReferenceTargets {
+        let (allowed, unknown) = allowed_types(registry, element);
+        ReferenceTargets {
+            allowed: allowed.map(|types| types.into_iter().map(Box::from).collect()),
+            unknown: unknown.into_iter().map(Box::from).collect(),
+        }
+    }
+}
+
 /// The resource types allowed as targets (`None` for any), and the target profiles that are
 /// not loaded (their type is unknown).
-fn allowed_types<'x>(cx: Cx<'x>, element: &'x Element) -> (Option<Vec<&'x str>>, Vec<&'x str>) {
+fn allowed_types<'x>(
+    registry: &'x crate::Registry,
+    element: &'x Element,
+) -> (Option<Vec<&'x str>>, Vec<&'x str>) {
     let mut allowed = Vec::new();
     let mut unknown = Vec::new();
     for type_ref in element.types.iter().filter(|t| t.code == "Reference") {
@@ -106,7 +132,7 @@ fn allowed_types<'x>(cx: Cx<'x>, element: &'x Element) -> (Option<Vec<&'x str>>,
             return (None, Vec::new());
         }
         for profile in &type_ref.target_profiles {
-            let type_name = match cx.registry.structure(profile) {
+            let type_name = match registry.structure(profile) {
                 Some(def) => def.type_name.as_str(),
                 None => match profile.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
                     Some(name) => name.split('|').next().unwrap_or(name),
@@ -182,24 +208,36 @@ pub fn check(
     expression: &str,
     issues: &mut Vec<Issue>,
 ) {
-    check_indexed(cx, None, element, value, expression, issues);
+    check_indexed(cx, None, None, element, value, expression, issues);
 }
 
 /// As [`check`], with the enclosing Bundle's entries indexed (`index` is used only when it
-/// is the index of `cx.bundle`).
+/// is the index of `cx.bundle`) and `element`'s targets resolved (`targets`, computed here
+/// when `None`).
 pub fn check_indexed(
     cx: Cx<'_>,
     index: Option<&BundleIndex<'_>>,
+    targets: Option<&ReferenceTargets>,
     element: &Element,
     value: &Value,
     expression: &str,
     issues: &mut Vec<Issue>,
 ) {
-    let (allowed, unknown_profiles) = allowed_types(cx, element);
+    let resolved;
+    let targets = match targets {
+        Some(targets) => targets,
+        None => {
+            resolved = ReferenceTargets::of(cx.registry, element);
+            &resolved
+        }
+    };
+    let allowed = targets.allowed.as_deref();
+    let allows = |types: &[Box<str>], name: &str| types.iter().any(|t| **t == *name);
+    let unknown_profiles = &targets.unknown;
     let declared_type = value.member("type").and_then(Value::as_str);
-    if let (Some(declared), Some(allowed)) = (declared_type, &allowed)
+    if let (Some(declared), Some(allowed)) = (declared_type, allowed)
         && unknown_profiles.is_empty()
-        && !allowed.contains(&declared)
+        && !allows(allowed, declared)
     {
         issues.push(Issue::new(
             IssueSeverity::Error,
@@ -298,7 +336,7 @@ pub fn check_indexed(
     // As the Java validator: once the target's type is known, each target profile must be
     // loaded, and the target's type must be one of the loaded profiles' types.
     if implied.is_some() {
-        for profile in &unknown_profiles {
+        for profile in unknown_profiles {
             issues.push(Issue::new(
                 IssueSeverity::Error,
                 IssueType::Structure,
@@ -308,8 +346,8 @@ pub fn check_indexed(
             ));
         }
     }
-    if let (Some(implied), Some(allowed)) = (implied, &allowed)
-        && !allowed.contains(&implied)
+    if let (Some(implied), Some(allowed)) = (implied, allowed)
+        && !allows(allowed, implied)
     {
         let message = if resolved_type.is_some() {
             format!(

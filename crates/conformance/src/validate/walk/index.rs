@@ -43,6 +43,9 @@ pub struct TypeBody {
     pub structure: Option<u32>,
     /// Whether the type is a resource (the value is a nested resource).
     pub is_resource: bool,
+    /// Whether the root of `structure` has an invariant to evaluate that the element does
+    /// not repeat ([`crate::validate::rules::invariant::type_root_applies`]).
+    pub root_invariants: bool,
 }
 
 /// Elements with at least this many children get a name map.
@@ -204,6 +207,8 @@ pub struct WalkCache {
     values: FxHashMap<String, Value>,
     primitives: FxHashMap<String, PrimitiveInfo>,
     core_types: FxHashMap<String, (String, StructureKind)>,
+    /// The resolved target profiles of each element with a Reference type, by address.
+    reference_targets: FxHashMap<usize, crate::validate::rules::reference::ReferenceTargets>,
     fhirpath: FxHashMap<String, Result<fhirpath::Expression, String>>,
 }
 
@@ -294,13 +299,21 @@ impl WalkCache {
                     element
                         .types
                         .iter()
-                        .map(|t| TypeBody {
-                            structure: self
-                                .type_structure(registry, element, &t.code)
-                                .and_then(|s| positions.get(&key(s)).copied()),
-                            is_resource: self
-                                .core_type(&t.code)
-                                .is_some_and(|(_, kind)| kind == StructureKind::Resource),
+                        .map(|t| {
+                            let body = self.type_structure(registry, element, &t.code);
+                            TypeBody {
+                                structure: body.and_then(|s| positions.get(&key(s)).copied()),
+                                is_resource: self
+                                    .core_type(&t.code)
+                                    .is_some_and(|(_, kind)| kind == StructureKind::Resource),
+                                root_invariants: body.and_then(|s| s.elements.first()).is_some_and(
+                                    |root| {
+                                        crate::validate::rules::invariant::type_root_applies(
+                                            root, element,
+                                        )
+                                    },
+                                ),
+                            }
                         })
                         .collect()
                 })
@@ -308,7 +321,24 @@ impl WalkCache {
             if let Some(index) = self.indexes.get_mut(&key(structure)) {
                 index.type_bodies = bodies;
             }
+            for element in &structure.elements {
+                if element.types.iter().any(|t| t.code == "Reference") {
+                    self.reference_targets.insert(
+                        std::ptr::from_ref(element) as usize,
+                        crate::validate::rules::reference::ReferenceTargets::of(registry, element),
+                    );
+                }
+            }
         }
+    }
+
+    /// The resolved target profiles of `element` (of the registry the cache was built from).
+    pub fn reference_targets(
+        &self,
+        element: &Element,
+    ) -> Option<&crate::validate::rules::reference::ReferenceTargets> {
+        self.reference_targets
+            .get(&(std::ptr::from_ref(element) as usize))
     }
 
     /// The definition a value of `element` typed `type_code` is walked against: the
