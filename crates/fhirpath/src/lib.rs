@@ -231,6 +231,17 @@ impl Expression {
         scope: Scope<'a>,
         env: &'a Environment,
     ) -> Result<Collection<'a>, EvalError> {
+        self.evaluate_with(scope, env, <[Item<'a>]>::to_vec)
+    }
+
+    /// As [`Expression::evaluate_in`], handing the result to `read` instead of returning
+    /// it (no collection is allocated for it).
+    pub fn evaluate_with<'a, R>(
+        &'a self,
+        scope: Scope<'a>,
+        env: &'a Environment,
+        read: impl FnOnce(&[Item<'a>]) -> R,
+    ) -> Result<R, EvalError> {
         if env.strict
             && let Some(issue) = self.issues.first()
         {
@@ -251,7 +262,7 @@ impl Expression {
             total: None,
             hoisted: &eval::Hoisted::default(),
         };
-        eval::eval(&self.ast, &ctx).map(smallvec::SmallVec::into_vec)
+        eval::eval(&self.ast, &ctx).map(|items| read(&items))
     }
 
     /// Evaluates to a boolean the way invariants are read: `Some(true)`/`Some(false)` for a

@@ -37,7 +37,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, LazyLock, OnceLock, RwLock};
 
 use rustc_hash::FxHashMap;
 
@@ -154,6 +154,9 @@ struct Entry {
     /// The results for other focus types.
     on_absent: RwLock<Vec<(Box<str>, Verdict)>>,
 }
+
+/// The evaluation environment of invariants: no variables beyond the standard ones.
+static NO_VARIABLES: LazyLock<Environment> = LazyLock::new(Environment::default);
 
 /// How an invariant came out: held, failed, or could not be evaluated (why).
 type Verdict = Result<bool, String>;
@@ -367,7 +370,7 @@ fn check_except(
     if element.constraints.is_empty() {
         return;
     }
-    let env = Environment::default();
+    let env = &*NO_VARIABLES;
     let focus_type = focus_type(element, type_code);
     for constraint in &element.constraints {
         let loaded = constraint
@@ -431,8 +434,7 @@ fn check_except(
             terminology: Some(cx.registry),
         };
         let evaluate = || {
-            expr.evaluate_in(scope, &env)
-                .map(|result| is_true(&result))
+            expr.evaluate_with(scope, env, is_true)
                 .map_err(|error| error.to_string())
         };
         let verdict = match (entry, expr.focus_members()) {
