@@ -44,7 +44,7 @@ fn run(structure: &str, id: &str, value: Value, type_code: &str) -> Vec<String> 
         bundle_rules: &[],
     };
     let mut issues = Vec::new();
-    binding::check(cx, def, element, &value, type_code, id, &mut issues);
+    binding::check(cx, def, element, &value, type_code, id.into(), &mut issues);
     issues.iter().map(line).collect()
 }
 

@@ -48,7 +48,14 @@ fn run_element(element: &Element, resource: &Value, pointer: &str, type_code: &s
         bundle_rules: &[],
     };
     let mut issues = Vec::new();
-    invariant::check(cx, element, value, type_code, &element.path, &mut issues);
+    invariant::check(
+        cx,
+        element,
+        value,
+        type_code,
+        (&element.path).into(),
+        &mut issues,
+    );
     issues
         .iter()
         .map(|issue| {

@@ -123,14 +123,28 @@ fn invariants_on_the_r4_examples_shared() {
             };
             for (value, type_code) in values {
                 let mut issues = Vec::new();
-                invariant::check(cx, element, value, &type_code, &element.path, &mut issues);
+                invariant::check(
+                    cx,
+                    element,
+                    value,
+                    &type_code,
+                    (&element.path).into(),
+                    &mut issues,
+                );
                 evaluations += element.constraints.len();
                 // The datatype's own invariants (ref-1 on Reference, qty-3 on Quantity…).
                 if let Some(datatype) = validator.registry().base_type(&type_code)
                     && datatype.kind == StructureKind::ComplexType
                     && let Some(root) = datatype.elements.first()
                 {
-                    invariant::check(cx, root, value, &type_code, &element.path, &mut issues);
+                    invariant::check(
+                        cx,
+                        root,
+                        value,
+                        &type_code,
+                        (&element.path).into(),
+                        &mut issues,
+                    );
                     evaluations += root.constraints.len();
                 }
                 for issue in issues {

@@ -45,7 +45,7 @@ fn run(
         bundle_rules: &[],
     };
     let mut issues = Vec::new();
-    reference::check(cx, element, value, id, &mut issues);
+    reference::check(cx, element, value, id.into(), &mut issues);
     issues
         .iter()
         .map(|issue| {

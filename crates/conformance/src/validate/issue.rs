@@ -149,3 +149,56 @@ impl fmt::Display for Issue {
         write!(f, ": {}", self.message)
     }
 }
+
+/// Where a value is, as an issue's `expression`: given as text, or rendered from the walk's
+/// path only when an issue needs it (most values have none).
+#[derive(Clone, Copy)]
+pub enum Location<'l> {
+    /// Already rendered.
+    Text(&'l str),
+    /// Rendered on demand.
+    Lazy(&'l dyn Fn() -> String),
+}
+
+impl Location<'_> {
+    /// The location as text.
+    pub fn render(&self) -> String {
+        match self {
+            Location::Text(text) => (*text).to_owned(),
+            Location::Lazy(render) => render(),
+        }
+    }
+}
+
+impl std::fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Text(text) => f.write_str(text),
+            Location::Lazy(render) => f.write_str(&render()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Location<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Location({self})")
+    }
+}
+
+impl<'l> From<&'l str> for Location<'l> {
+    fn from(text: &'l str) -> Location<'l> {
+        Location::Text(text)
+    }
+}
+
+impl<'l> From<&'l String> for Location<'l> {
+    fn from(text: &'l String) -> Location<'l> {
+        Location::Text(text)
+    }
+}
+
+impl From<Location<'_>> for String {
+    fn from(location: Location<'_>) -> String {
+        location.render()
+    }
+}

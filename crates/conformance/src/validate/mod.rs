@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-pub use issue::{Issue, IssueSeverity, IssueType, Position};
+pub use issue::{Issue, IssueSeverity, IssueType, Location, Position};
 
 use crate::Registry;
 use crate::validate::member::Member as _;

@@ -39,7 +39,7 @@ use path::{Path, Seg};
 use shape::group_count;
 pub(crate) use shape::json_kind;
 
-use super::{Checks, Cx, Issue, IssueSeverity, IssueType, Outcome, rules};
+use super::{Checks, Cx, Issue, IssueSeverity, IssueType, Location, Outcome, rules};
 use crate::model::{Derivation, Element, StructureDef, StructureKind};
 use crate::validate::member::Member as _;
 
@@ -245,8 +245,6 @@ pub(crate) struct Walker<'a> {
     /// The object whose members are being walked (for extension context checks).
     holder: Holder<'a>,
     nesting: u32,
-    /// A reused buffer for the expression handed to the rules.
-    expression: String,
     /// The optional checks turned on.
     checks: Checks,
     /// The entries of the enclosing Bundle (`cx.bundle`), indexed when first needed.
@@ -265,7 +263,6 @@ impl<'a> Walker<'a> {
             resource_type: "",
             holder: Holder::default(),
             nesting: 0,
-            expression: String::new(),
             checks: Checks::default(),
             bundle_index: None,
         }
@@ -691,7 +688,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Calls the element rules (bindings, invariants, references) for one value, with its
-    /// location rendered once into a reused buffer.
+    /// location rendered only if an issue needs it.
     fn rules(&mut self, def: Def<'a>, value: &'a Value, type_code: &str) {
         let Some(element) = def.element() else { return };
         let reference = type_code == "Reference";
@@ -700,8 +697,9 @@ impl<'a> Walker<'a> {
         if element.binding.is_none() && !invariants && !reference && !canonical {
             return;
         }
-        let mut expression = std::mem::take(&mut self.expression);
-        self.path.render_into(&mut expression);
+        let path = &self.path;
+        let render = || path.render();
+        let expression = Location::Lazy(&render);
         if element.binding.is_some() {
             rules::binding::check(
                 self.cx,
@@ -709,7 +707,7 @@ impl<'a> Walker<'a> {
                 element,
                 value,
                 type_code,
-                &expression,
+                expression,
                 &mut self.issues,
             );
         }
@@ -719,7 +717,7 @@ impl<'a> Walker<'a> {
                 element,
                 value,
                 type_code,
-                &expression,
+                expression,
                 &mut self.issues,
             );
         }
@@ -728,7 +726,7 @@ impl<'a> Walker<'a> {
                 self.cx,
                 element,
                 value,
-                &expression,
+                expression,
                 &mut self.issues,
             );
         }
@@ -743,14 +741,13 @@ impl<'a> Walker<'a> {
                 self.cache.reference_targets(element),
                 element,
                 value,
-                &expression,
+                expression,
                 &mut self.issues,
             );
             if index.is_some() {
                 self.bundle_index = index;
             }
         }
-        self.expression = expression;
     }
 
     /// Evaluates the invariants on the root of a value's type definition (`qty-3` of
@@ -769,18 +766,18 @@ impl<'a> Walker<'a> {
         if !rules::invariant::type_root_applies(type_root, element) {
             return;
         }
-        let mut expression = std::mem::take(&mut self.expression);
-        self.path.render_into(&mut expression);
+        let path = &self.path;
+        let render = || path.render();
+        let expression = Location::Lazy(&render);
         rules::invariant::check_type_root(
             self.cx,
             type_root,
             element,
             value,
             type_code,
-            &expression,
+            expression,
             &mut self.issues,
         );
-        self.expression = expression;
     }
 
     /// The definition of a complex value's members: the element's children, its

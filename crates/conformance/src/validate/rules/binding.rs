@@ -24,7 +24,7 @@
 
 use serde_json::Value;
 
-use super::super::{Cx, Issue, IssueSeverity, IssueType};
+use super::super::{Cx, Issue, IssueSeverity, IssueType, Location};
 use crate::model::{
     BindingStrength, CodeSystemContent, Element, Expansion, StructureDef, ValueSet,
 };
@@ -42,10 +42,10 @@ struct Coded<'a> {
 impl Coded<'_> {
     /// Where the coding is (`Observation.code.coding[0]`, or the value's `expression`),
     /// rendered only for an issue.
-    fn expression(&self, expression: &str) -> String {
+    fn expression(&self, expression: Location<'_>) -> String {
         match self.at {
             Some(idx) => format!("{expression}.coding[{idx}]"),
-            None => expression.to_owned(),
+            None => expression.render(),
         }
     }
 
@@ -112,7 +112,7 @@ pub fn check(
     element: &Element,
     value: &Value,
     type_code: &str,
-    expression: &str,
+    expression: Location<'_>,
     issues: &mut Vec<Issue>,
 ) {
     let Some(shape) = shape(value, type_code) else {
@@ -158,7 +158,7 @@ fn check_binding(
     strength: BindingStrength,
     canonical: &str,
     shape: &Shape<'_>,
-    expression: &str,
+    expression: Location<'_>,
     issues: &mut Vec<Issue>,
 ) {
     let value_set = lookup_value_set(cx, canonical, from);
@@ -310,7 +310,7 @@ fn not_member(
     strength: BindingStrength,
     shape: &Shape<'_>,
     label: &str,
-    expression: &str,
+    expression: Location<'_>,
 ) -> Issue {
     let severity = match strength {
         BindingStrength::Required => IssueSeverity::Error,
@@ -383,7 +383,12 @@ fn value_set_label(value_set: &ValueSet) -> String {
 }
 
 /// A coding against the loaded CodeSystem its system names, if any.
-fn check_code_system(cx: Cx<'_>, coding: &Coded<'_>, expression: &str, issues: &mut Vec<Issue>) {
+fn check_code_system(
+    cx: Cx<'_>,
+    coding: &Coded<'_>,
+    expression: Location<'_>,
+    issues: &mut Vec<Issue>,
+) {
     let Some(system) = coding.system else {
         return;
     };

@@ -45,7 +45,7 @@ use fhir::r4_types::TypeTable;
 use fhirpath::{Environment, Expression, Item, Scope};
 use serde_json::Value;
 
-use super::super::{Cx, Issue, IssueSeverity, IssueType};
+use super::super::{Cx, Issue, IssueSeverity, IssueType, Location};
 use crate::Registry;
 use crate::model::{Element, Severity};
 
@@ -321,7 +321,7 @@ pub fn check(
     element: &Element,
     value: &Value,
     type_code: &str,
-    expression: &str,
+    expression: Location<'_>,
     issues: &mut Vec<Issue>,
 ) {
     check_except(cx, element, None, value, type_code, expression, issues);
@@ -336,7 +336,7 @@ pub fn check_type_root(
     element: &Element,
     value: &Value,
     type_code: &str,
-    expression: &str,
+    expression: Location<'_>,
     issues: &mut Vec<Issue>,
 ) {
     check_except(
@@ -364,7 +364,7 @@ fn check_except(
     except: Option<&Element>,
     value: &Value,
     type_code: &str,
-    expression: &str,
+    expression: Location<'_>,
     issues: &mut Vec<Issue>,
 ) {
     if element.constraints.is_empty() {
@@ -506,7 +506,7 @@ fn focus_type<'e>(element: &'e Element, type_code: &'e str) -> &'e str {
     }
 }
 
-fn not_checked(key: &str, human: &str, expression: &str, why: &str) -> Issue {
+fn not_checked(key: &str, human: &str, expression: Location<'_>, why: &str) -> Issue {
     Issue::new(
         IssueSeverity::Warning,
         IssueType::NotSupported,

@@ -29,7 +29,7 @@ use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use super::super::walk::validate_resource;
-use super::super::{Cx, Fetching, Issue, IssueSeverity, IssueType, resource_key};
+use super::super::{Cx, Fetching, Issue, IssueSeverity, IssueType, Location, resource_key};
 use crate::model::{Element, StructureKind};
 use crate::validate::member::Member as _;
 
@@ -205,7 +205,7 @@ pub fn check(
     cx: Cx<'_>,
     element: &Element,
     value: &Value,
-    expression: &str,
+    expression: Location<'_>,
     issues: &mut Vec<Issue>,
 ) {
     check_indexed(cx, None, None, element, value, expression, issues);
@@ -220,7 +220,7 @@ pub fn check_indexed(
     targets: Option<&ReferenceTargets>,
     element: &Element,
     value: &Value,
-    expression: &str,
+    expression: Location<'_>,
     issues: &mut Vec<Issue>,
 ) {
     let resolved;
@@ -377,7 +377,7 @@ pub fn check_canonical(
     cx: Cx<'_>,
     element: &Element,
     value: &Value,
-    expression: &str,
+    expression: Location<'_>,
     issues: &mut Vec<Issue>,
 ) {
     let Some(url) = value.as_str() else {
@@ -436,7 +436,7 @@ fn check_fetched(
     fetching: Fetching<'_>,
     element: &Element,
     reference: &str,
-    expression: &str,
+    expression: Location<'_>,
     issues: &mut Vec<Issue>,
 ) {
     if fetching.visiting.iter().any(|v| v == reference) {
@@ -520,7 +520,7 @@ fn resolve_in_bundle<'b>(
     index: Option<&BundleIndex<'_>>,
     reference: &str,
     target: &Target<'_>,
-    expression: &str,
+    expression: Location<'_>,
     issues: &mut Vec<Issue>,
 ) -> Option<&'b str> {
     let entries = bundle.member("entry").and_then(Value::as_array)?;
