@@ -534,8 +534,7 @@ impl<'a> Walker<'a> {
         let Some(element) = child.element() else {
             return;
         };
-        let resource_id = child.sd.kind == StructureKind::Resource
-            && element.path.strip_suffix(".id") == Some(child.sd.type_name.as_str());
+        let resource_id = child.ix.is_resource_id(child.el);
         let type_code = choice
             .or_else(|| element.types.first().map(|t| t.code.as_str()))
             .map(|t| if resource_id { "id" } else { t })
@@ -614,7 +613,11 @@ impl<'a> Walker<'a> {
     fn walk_value(&mut self, def: Def<'a>, value: &'a Value, type_code: &'a str) {
         let Some(element) = def.element() else { return };
         if is_primitive(type_code) {
-            primitive::check(self, element, value, type_code);
+            let info = match type_body(def, type_code) {
+                Some(body) => body.primitive.and_then(|p| self.cache.primitive_at(p)),
+                None => self.cache.primitive(type_code),
+            };
+            primitive::check(self, element, value, type_code, info);
             if type_code == "xhtml"
                 && let Some(div) = value.as_str()
             {

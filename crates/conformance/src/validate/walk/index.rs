@@ -33,6 +33,8 @@ pub struct Index {
     /// For each element, what a value of each of its types is walked against (aligned with
     /// `element.types`), resolved once.
     type_bodies: Vec<SmallVec<[TypeBody; 1]>>,
+    /// The element that is the resource's logical id (`Patient.id`), for a resource.
+    resource_id: Option<u32>,
 }
 
 /// What a value of one of an element's types is walked against.
@@ -43,6 +45,8 @@ pub struct TypeBody {
     pub structure: Option<u32>,
     /// Whether the type is a resource (the value is a nested resource).
     pub is_resource: bool,
+    /// The type's primitive facts ([`WalkCache::primitive_at`]), for a primitive type.
+    pub primitive: Option<u32>,
     /// Whether the root of `structure` has an invariant to evaluate that the element does
     /// not repeat ([`crate::validate::rules::invariant::type_root_applies`]).
     pub root_invariants: bool,
@@ -62,6 +66,7 @@ impl Index {
             absent_checks: Vec::new(),
             invariants: Vec::new(),
             type_bodies: Vec::new(),
+            resource_id: None,
             children: vec![Vec::new(); n],
             slices: vec![Vec::new(); n],
             name_at: structure
@@ -137,6 +142,15 @@ impl Index {
             .map(|children| children.iter().copied().filter(|&c| required(c)).collect())
             .collect();
         index.absent_checks = absent_checks;
+        index.resource_id = (structure.kind == StructureKind::Resource)
+            .then(|| {
+                structure
+                    .elements
+                    .iter()
+                    .position(|e| e.path.strip_suffix(".id") == Some(structure.type_name.as_str()))
+            })
+            .flatten()
+            .and_then(|position| u32::try_from(position).ok());
         index.invariants = structure
             .elements
             .iter()
@@ -153,6 +167,11 @@ impl Index {
     /// What a value of type `type_index` of element `el` is walked against.
     pub fn type_body(&self, el: usize, type_index: usize) -> Option<TypeBody> {
         self.type_bodies.get(el)?.get(type_index).copied()
+    }
+
+    /// Whether element `el` is the resource's logical id (`Patient.id`, a System.String).
+    pub fn is_resource_id(&self, el: usize) -> bool {
+        self.resource_id.is_some_and(|id| id as usize == el)
     }
 
     /// Whether element `el` has an invariant to evaluate.
@@ -197,6 +216,8 @@ pub struct PrimitiveInfo {
     pub compiled: Option<Result<Regex, String>>,
     /// A hand-written matcher equivalent to `regex`, for the R4 primitive patterns.
     pub lexical: Option<fn(&str) -> bool>,
+    /// The JSON form of the type's values.
+    pub form: super::primitive::JsonForm,
 }
 
 /// Everything the walk precomputes from a [`Registry`].
@@ -205,7 +226,9 @@ pub struct WalkCache {
     indexes: FxHashMap<usize, Index>,
     regexes: FxHashMap<String, Result<Regex, String>>,
     values: FxHashMap<String, Value>,
-    primitives: FxHashMap<String, PrimitiveInfo>,
+    primitives: FxHashMap<String, u32>,
+    /// The facts of each primitive type, in the order `primitives` numbers them.
+    primitive_infos: Vec<PrimitiveInfo>,
     core_types: FxHashMap<String, (String, StructureKind)>,
     /// The resolved target profiles of each element with a Reference type, by address.
     reference_targets: FxHashMap<usize, crate::validate::rules::reference::ReferenceTargets>,
@@ -241,18 +264,30 @@ impl WalkCache {
                 );
                 if structure.kind == StructureKind::PrimitiveType {
                     let value_path = format!("{}.value", structure.type_name);
+                    let form = super::primitive::form(&structure.type_name);
                     let info = structure
                         .elements
                         .iter()
                         .find(|e| e.path == value_path)
-                        .map(|e| PrimitiveInfo {
-                            regex: e.regex.clone(),
-                            max_length: e.max_length,
-                            compiled: e.regex.as_deref().map(compile_regex),
-                            lexical: e.regex.as_deref().and_then(super::lexical::matcher),
-                        })
-                        .unwrap_or_default();
-                    cache.primitives.insert(structure.type_name.clone(), info);
+                        .map_or_else(
+                            || PrimitiveInfo {
+                                form,
+                                ..PrimitiveInfo::default()
+                            },
+                            |e| PrimitiveInfo {
+                                regex: e.regex.clone(),
+                                max_length: e.max_length,
+                                compiled: e.regex.as_deref().map(compile_regex),
+                                lexical: e.regex.as_deref().and_then(super::lexical::matcher),
+                                form,
+                            },
+                        );
+                    if let Ok(position) = u32::try_from(cache.primitive_infos.len()) {
+                        cache.primitive_infos.push(info);
+                        cache
+                            .primitives
+                            .insert(structure.type_name.clone(), position);
+                    }
                 }
             }
             for context in structure.contexts.iter().filter(|c| c.kind == "fhirpath") {
@@ -302,6 +337,7 @@ impl WalkCache {
                         .map(|t| {
                             let body = self.type_structure(registry, element, &t.code);
                             TypeBody {
+                                primitive: self.primitives.get(&*t.code).copied(),
                                 structure: body.and_then(|s| positions.get(&key(s)).copied()),
                                 is_resource: self
                                     .core_type(&t.code)
@@ -400,7 +436,13 @@ impl WalkCache {
 
     /// The facts of a primitive type (`date`, `string`).
     pub fn primitive(&self, type_code: &str) -> Option<&PrimitiveInfo> {
-        self.primitives.get(type_code)
+        let position = *self.primitives.get(type_code)?;
+        self.primitive_at(position)
+    }
+
+    /// The facts of the primitive type numbered `position` ([`TypeBody::primitive`]).
+    pub fn primitive_at(&self, position: u32) -> Option<&PrimitiveInfo> {
+        self.primitive_infos.get(position as usize)
     }
 
     /// The canonical url and kind of a core type (`HumanName`, `Patient`, `string`).

@@ -5,20 +5,26 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::{Walker, json_kind};
+use super::{PrimitiveInfo, Walker, json_kind};
 use crate::model::Element;
 use crate::validate::{IssueSeverity, IssueType};
 
 /// The JSON form a primitive type takes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum JsonForm {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JsonForm {
+    /// `true` or `false`.
     Boolean,
+    /// A JSON number without a fraction.
     Integer,
+    /// A JSON number.
     Number,
+    /// A JSON string.
+    #[default]
     String,
 }
 
-fn form(type_code: &str) -> JsonForm {
+/// The JSON form of `type_code`'s values.
+pub(super) fn form(type_code: &str) -> JsonForm {
     let short = type_code
         .strip_prefix("http://hl7.org/fhirpath/System.")
         .unwrap_or(type_code);
@@ -30,9 +36,16 @@ fn form(type_code: &str) -> JsonForm {
     }
 }
 
-/// Checks one primitive value of `element` typed `type_code`.
-pub(super) fn check(walker: &mut Walker<'_>, element: &Element, value: &Value, type_code: &str) {
-    let form = form(type_code);
+/// Checks one primitive value of `element` typed `type_code`, whose facts are `info`
+/// (`None` for a type without them, such as a FHIRPath system type).
+pub(super) fn check(
+    walker: &mut Walker<'_>,
+    element: &Element,
+    value: &Value,
+    type_code: &str,
+    info: Option<&PrimitiveInfo>,
+) {
+    let form = info.map_or_else(|| form(type_code), |info| info.form);
     let text = match (form, value) {
         (JsonForm::Boolean, Value::Bool(_)) => return,
         (JsonForm::Integer | JsonForm::Number, Value::Number(n)) => Cow::Owned(n.to_string()),
@@ -62,7 +75,6 @@ pub(super) fn check(walker: &mut Walker<'_>, element: &Element, value: &Value, t
     if form == JsonForm::Integer && !check_integer(walker, &text, type_code) {
         return;
     }
-    let info = walker.cache.primitive(type_code);
     let element_regex = element
         .regex
         .as_deref()
