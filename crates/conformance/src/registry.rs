@@ -362,6 +362,24 @@ impl Registry {
         self.packages.iter().flat_map(|p| &p.package.structures)
     }
 
+    /// Every loaded ValueSet, in load order.
+    pub fn value_sets(&self) -> impl Iterator<Item = &ValueSet> {
+        self.packages.iter().flat_map(|p| &p.package.value_sets)
+    }
+
+    /// The ValueSet at `position` in [`Registry::value_sets`] order.
+    pub fn value_set_at(&self, position: usize) -> Option<&ValueSet> {
+        let mut rest = position;
+        for loaded in &self.packages {
+            let value_sets = &loaded.package.value_sets;
+            if rest < value_sets.len() {
+                return value_sets.get(rest);
+            }
+            rest -= value_sets.len();
+        }
+        None
+    }
+
     /// The structure at `position` in [`Registry::structures`] order (for caches that keep
     /// a structure as a number).
     pub fn structure_at(&self, position: usize) -> Option<&StructureDef> {

@@ -268,7 +268,12 @@ impl Validator {
     /// Validates `resource` against its base definition, its declared `meta.profile`s and
     /// `options.profiles`. A Bundle's entries are validated too, each in the Bundle's context.
     pub fn validate(&self, resource: &Value, options: &ValidateOptions) -> Outcome {
-        let visiting: Vec<String> = resource_key(resource).into_iter().collect();
+        let fetch = self.fetcher.is_some() && self.checks.references == ReferencePolicy::CheckValid;
+        let visiting: Vec<String> = if fetch {
+            resource_key(resource).into_iter().collect()
+        } else {
+            Vec::new()
+        };
         let fetching = match (&self.fetcher, self.checks.references) {
             (Some(fetcher), ReferencePolicy::CheckValid) => Some(Fetching {
                 fetcher: fetcher.as_ref(),

@@ -99,7 +99,14 @@ pub fn validate_resource(
         rules::bundle::check(cx, resource, &mut walker.issues);
     }
     let profiles = walker.profiles(base, resource, requested);
-    outcome.profiles_checked = profiles.iter().map(|p| p.canonical()).collect();
+    outcome.profiles_checked = profiles
+        .iter()
+        .map(|p| {
+            cache
+                .index(p)
+                .map_or_else(|| p.canonical(), |ix| ix.canonical().to_owned())
+        })
+        .collect();
     for structure in Walker::to_walk(&profiles) {
         walker.walk_root(structure, resource);
     }
@@ -704,10 +711,11 @@ impl<'a> Walker<'a> {
         let render = || path.render();
         let expression = Location::Lazy(&render);
         if element.binding.is_some() {
-            rules::binding::check(
+            rules::binding::check_resolved(
                 self.cx,
                 def.sd,
                 element,
+                self.cache.bound_value_set(self.cx.registry, element),
                 value,
                 type_code,
                 expression,

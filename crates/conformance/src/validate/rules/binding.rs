@@ -115,6 +115,38 @@ pub fn check(
     expression: Location<'_>,
     issues: &mut Vec<Issue>,
 ) {
+    check_resolved(
+        cx, structure, element, None, value, type_code, expression, issues,
+    );
+}
+
+/// The ValueSet of `element`'s binding as [`check`] finds it (`None` when not loaded).
+pub fn bound_value_set<'r>(
+    registry: &'r crate::Registry,
+    structure: &StructureDef,
+    element: &Element,
+) -> Option<&'r ValueSet> {
+    let canonical = element.binding.as_ref()?.value_set.as_deref()?;
+    let from = registry.package_of(structure);
+    registry.value_set_from(canonical, from).or_else(|| {
+        let (url, _) = canonical.split_once('|')?;
+        registry.value_set_from(url, from)
+    })
+}
+
+/// As [`check`], with the binding's ValueSet already looked up when `bound` is given
+/// ([`bound_value_set`]).
+#[allow(clippy::too_many_arguments)]
+pub fn check_resolved(
+    cx: Cx<'_>,
+    structure: &StructureDef,
+    element: &Element,
+    bound: Option<Option<&ValueSet>>,
+    value: &Value,
+    type_code: &str,
+    expression: Location<'_>,
+    issues: &mut Vec<Issue>,
+) {
     let Some(shape) = shape(value, type_code) else {
         return;
     };
@@ -140,10 +172,12 @@ pub fn check(
     let Some(canonical) = binding.value_set.as_deref() else {
         return;
     };
-    let from = cx.registry.package_of(structure);
+    let value_set = match bound {
+        Some(value_set) => value_set,
+        None => bound_value_set(cx.registry, structure, element),
+    };
     check_binding(
-        cx,
-        from,
+        value_set,
         binding.strength,
         canonical,
         &shape,
@@ -153,15 +187,13 @@ pub fn check(
 }
 
 fn check_binding(
-    cx: Cx<'_>,
-    from: Option<usize>,
+    value_set: Option<&ValueSet>,
     strength: BindingStrength,
     canonical: &str,
     shape: &Shape<'_>,
     expression: Location<'_>,
     issues: &mut Vec<Issue>,
 ) {
-    let value_set = lookup_value_set(cx, canonical, from);
     // Rendered only for an issue.
     let label = || match value_set {
         Some(vs) => value_set_label(vs),
@@ -366,13 +398,6 @@ fn not_member(
 
 /// The value set by canonical as referenced from package `from`; a versioned canonical falls
 /// back to the url alone.
-fn lookup_value_set<'r>(cx: Cx<'r>, canonical: &str, from: Option<usize>) -> Option<&'r ValueSet> {
-    cx.registry.value_set_from(canonical, from).or_else(|| {
-        let (url, _) = canonical.split_once('|')?;
-        cx.registry.value_set_from(url, from)
-    })
-}
-
 /// `'Name' (url|version)`, as the Java validator names a value set.
 fn value_set_label(value_set: &ValueSet) -> String {
     let name = value_set.name.as_deref().unwrap_or(&value_set.url);

@@ -35,6 +35,8 @@ pub struct Index {
     type_bodies: Vec<SmallVec<[TypeBody; 1]>>,
     /// The element that is the resource's logical id (`Patient.id`), for a resource.
     resource_id: Option<u32>,
+    /// The structure's canonical (`url|version`).
+    canonical: String,
 }
 
 /// What a value of one of an element's types is walked against.
@@ -67,6 +69,7 @@ impl Index {
             invariants: Vec::new(),
             type_bodies: Vec::new(),
             resource_id: None,
+            canonical: structure.canonical(),
             children: vec![Vec::new(); n],
             slices: vec![Vec::new(); n],
             name_at: structure
@@ -169,6 +172,11 @@ impl Index {
         self.type_bodies.get(el)?.get(type_index).copied()
     }
 
+    /// The structure's canonical (`url|version`), rendered once.
+    pub fn canonical(&self) -> &str {
+        &self.canonical
+    }
+
     /// Whether element `el` is the resource's logical id (`Patient.id`, a System.String).
     pub fn is_resource_id(&self, el: usize) -> bool {
         self.resource_id.is_some_and(|id| id as usize == el)
@@ -230,6 +238,9 @@ pub struct WalkCache {
     /// The facts of each primitive type, in the order `primitives` numbers them.
     primitive_infos: Vec<PrimitiveInfo>,
     core_types: FxHashMap<String, (String, StructureKind)>,
+    /// The ValueSet of each bound element (by address), as its position in
+    /// [`Registry::value_sets`]; `None` when it is not loaded.
+    bound_value_sets: FxHashMap<usize, Option<u32>>,
     /// The resolved target profiles of each element with a Reference type, by address.
     reference_targets: FxHashMap<usize, crate::validate::rules::reference::ReferenceTargets>,
     fhirpath: FxHashMap<String, Result<fhirpath::Expression, String>>,
@@ -326,7 +337,24 @@ impl WalkCache {
             .enumerate()
             .filter_map(|(i, s)| Some((key(s), u32::try_from(i).ok()?)))
             .collect();
+        let value_set_positions: FxHashMap<usize, u32> = registry
+            .value_sets()
+            .enumerate()
+            .filter_map(|(i, vs)| Some((std::ptr::from_ref(vs) as usize, u32::try_from(i).ok()?)))
+            .collect();
         for structure in registry.structures() {
+            for element in structure.elements.iter().filter(|e| e.binding.is_some()) {
+                let bound =
+                    crate::validate::rules::binding::bound_value_set(registry, structure, element);
+                self.bound_value_sets.insert(
+                    std::ptr::from_ref(element) as usize,
+                    bound.and_then(|vs| {
+                        value_set_positions
+                            .get(&(std::ptr::from_ref(vs) as usize))
+                            .copied()
+                    }),
+                );
+            }
             let bodies = structure
                 .elements
                 .iter()
@@ -366,6 +394,19 @@ impl WalkCache {
                 }
             }
         }
+    }
+
+    /// The ValueSet of `element`'s binding, when resolved at build time: `Some(None)` when it
+    /// is not loaded, `None` for an element the cache does not know.
+    pub fn bound_value_set<'r>(
+        &self,
+        registry: &'r Registry,
+        element: &Element,
+    ) -> Option<Option<&'r crate::model::ValueSet>> {
+        let position = self
+            .bound_value_sets
+            .get(&(std::ptr::from_ref(element) as usize))?;
+        Some(position.and_then(|p| registry.value_set_at(p as usize)))
     }
 
     /// The resolved target profiles of `element` (of the registry the cache was built from).
