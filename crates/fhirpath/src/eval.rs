@@ -305,14 +305,20 @@ fn binary<'a>(
             ))
         }
         BinOp::Concat => {
-            let text = |items: &[Item<'_>]| -> Result<String, EvalError> {
-                Ok(single(items)?
-                    .map(|i| i.to_system().to_string())
-                    .unwrap_or_default())
-            };
-            Ok(smallvec::smallvec![Item::String(Cow::Owned(
-                text(&a)? + &text(&b)?
-            ))])
+            // Written into one string: a String's text as it is, other values as text.
+            let mut out = String::new();
+            for side in [&a, &b] {
+                if let Some(item) = single(side)? {
+                    match &*item.system() {
+                        Item::String(text) => out.push_str(text),
+                        other => {
+                            use std::fmt::Write as _;
+                            let _ = write!(out, "{other}");
+                        }
+                    }
+                }
+            }
+            Ok(smallvec::smallvec![Item::String(Cow::Owned(out))])
         }
         _ => {
             let (Some(x), Some(y)) = (single(&a)?, single(&b)?) else {

@@ -149,8 +149,8 @@ pub fn corrected(text: &str) -> Cow<'_, str> {
 struct Entry {
     published: String,
     compiled: Result<Expression, String>,
-    /// The result for the first focus type met.
-    first_absent: OnceLock<(Box<str>, Verdict)>,
+    /// The results for the first focus types met.
+    first_absent: [OnceLock<(Box<str>, Verdict)>; 4],
     /// The results for other focus types.
     on_absent: RwLock<Vec<(Box<str>, Verdict)>>,
 }
@@ -168,15 +168,17 @@ impl Entry {
     /// The result on a focus of `focus_type` without the expression's members: remembered,
     /// else `evaluate`d and remembered.
     fn on_absent(&self, focus_type: &str, evaluate: impl FnOnce() -> Verdict) -> Verdict {
-        // The first focus type, the only one for most expressions, without a lock.
-        if let Some((first, verdict)) = self.first_absent.get() {
-            if **first == *focus_type {
-                return verdict.clone();
+        // The first few focus types (most expressions meet one or two), without a lock.
+        for slot in &self.first_absent {
+            match slot.get() {
+                Some((known, verdict)) if **known == *focus_type => return verdict.clone(),
+                Some(_) => {}
+                None => {
+                    let verdict = evaluate();
+                    let _ = slot.set((focus_type.into(), verdict.clone()));
+                    return verdict;
+                }
             }
-        } else {
-            let verdict = evaluate();
-            let _ = self.first_absent.set((focus_type.into(), verdict.clone()));
-            return verdict;
         }
         if let Ok(known) = self.on_absent.read()
             && let Some((_, verdict)) = known.iter().find(|(t, _)| **t == *focus_type)
@@ -247,7 +249,7 @@ impl InvariantCache {
                             cache.entries.push(Entry {
                                 published: text.clone(),
                                 compiled,
-                                first_absent: OnceLock::new(),
+                                first_absent: Default::default(),
                                 on_absent: RwLock::default(),
                             });
                             cache.by_text.insert(text.clone(), idx);
@@ -372,6 +374,9 @@ fn check_except(
     }
     let env = &*NO_VARIABLES;
     let focus_type = focus_type(element, type_code);
+    // Whether `value` lacks the last member list asked about (dom-2…dom-5 all ask about
+    // `contained`).
+    let mut last_lacks: Option<(&[Box<str>], bool)> = None;
     for constraint in &element.constraints {
         let loaded = constraint
             .expression
@@ -437,9 +442,24 @@ fn check_except(
             expr.evaluate_with(scope, env, is_true)
                 .map_err(|error| error.to_string())
         };
-        let verdict = match (entry, expr.focus_members()) {
-            (Some(entry), Some(members)) if lacks_all(value, members) => {
-                entry.on_absent(focus_type, evaluate)
+        let cached_members = entry
+            .and_then(|entry| entry.compiled.as_ref().ok())
+            .and_then(Expression::focus_members);
+        let verdict = match (entry, cached_members) {
+            (Some(entry), Some(members)) => {
+                let lacks = match last_lacks {
+                    Some((asked, answer)) if asked == members => answer,
+                    _ => {
+                        let answer = lacks_all(value, members);
+                        last_lacks = Some((members, answer));
+                        answer
+                    }
+                };
+                if lacks {
+                    entry.on_absent(focus_type, evaluate)
+                } else {
+                    evaluate()
+                }
             }
             _ => evaluate(),
         };
