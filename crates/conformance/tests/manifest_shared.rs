@@ -39,7 +39,7 @@ use serde_json::Value;
 
 /// The verdict agreement this suite must not fall below (the figure reached when last
 /// raised, minus a small margin for case churn). Raise it as the validator improves.
-const VERDICT_FLOOR: f64 = 0.925;
+const VERDICT_FLOOR: f64 = 0.935;
 
 const UNSUPPORTED_MODULES: &[&str] = &[
     "json5",

@@ -806,8 +806,10 @@ impl<'a> Walker<'a> {
             return Some(Def { el, ..def });
         }
         if let Some(body) = type_body(def, type_code) {
-            let structure = self.cx.registry.structure_at(body.structure? as usize)?;
-            return self.def(structure, 0);
+            let position = body.structure?;
+            let sd = self.cx.registry.structure_at(position as usize)?;
+            let ix = self.cache.index_at(position)?;
+            return Some(Def { sd, ix, el: 0 });
         }
         let structure = self
             .cache

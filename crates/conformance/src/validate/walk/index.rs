@@ -23,7 +23,7 @@ pub struct Index {
     name_at: Vec<u32>,
     /// For an element with many children: its children by name (choice elements by their
     /// `name[x]`), so that matching a JSON member does not scan them all.
-    by_name: FxHashMap<u32, FxHashMap<Box<str>, u32>>,
+    by_name: Vec<Option<FxHashMap<Box<str>, u32>>>,
     /// For each element, the children that report something when absent: a minimum
     /// cardinality, or a slice with one. The walk visits only these among absent children.
     absent_checks: Vec<Vec<u32>>,
@@ -64,7 +64,7 @@ impl Index {
     pub fn build(structure: &StructureDef) -> Index {
         let n = structure.elements.len();
         let mut index = Index {
-            by_name: FxHashMap::default(),
+            by_name: Vec::new(),
             absent_checks: Vec::new(),
             invariants: Vec::new(),
             type_bodies: Vec::new(),
@@ -110,23 +110,24 @@ impl Index {
                 None => None,
             };
         }
-        for (parent, children) in index.children.iter().enumerate() {
-            if children.len() < MAP_CHILDREN {
-                continue;
-            }
-            let Ok(parent) = u32::try_from(parent) else {
-                break;
-            };
-            let mut names = FxHashMap::default();
-            for &c in children {
-                if let Some(element) = structure.elements.get(c as usize) {
+        let by_name = index
+            .children
+            .iter()
+            .map(|children| {
+                (children.len() >= MAP_CHILDREN).then(|| {
+                    let mut names = FxHashMap::default();
+                    for &c in children {
+                        if let Some(element) = structure.elements.get(c as usize) {
+                            names
+                                .entry(index.name(c as usize, element).into())
+                                .or_insert(c);
+                        }
+                    }
                     names
-                        .entry(index.name(c as usize, element).into())
-                        .or_insert(c);
-                }
-            }
-            index.by_name.insert(parent, names);
-        }
+                })
+            })
+            .collect();
+        index.by_name = by_name;
         let required = |el: u32| {
             structure
                 .elements
@@ -190,7 +191,7 @@ impl Index {
     /// The child of `el` named exactly `name` (`value[x]` for a choice), when `el` has a
     /// name map: `Some(None)` when it has none of that name, `None` without a map.
     pub fn child_named(&self, el: usize, name: &str) -> Option<Option<u32>> {
-        let names = self.by_name.get(&u32::try_from(el).ok()?)?;
+        let names = self.by_name.get(el)?.as_ref()?;
         Some(names.get(name).copied())
     }
 
@@ -231,7 +232,10 @@ pub struct PrimitiveInfo {
 /// Everything the walk precomputes from a [`Registry`].
 #[derive(Debug, Default)]
 pub struct WalkCache {
-    indexes: FxHashMap<usize, Index>,
+    /// The snapshot trees, in [`Registry::structures`] order.
+    indexes: Vec<Index>,
+    /// The position of each structure in `indexes`, by address.
+    positions: FxHashMap<usize, u32>,
     regexes: FxHashMap<String, Result<Regex, String>>,
     values: FxHashMap<String, Value>,
     primitives: FxHashMap<String, u32>,
@@ -261,9 +265,10 @@ impl WalkCache {
     pub fn build(registry: &Registry) -> WalkCache {
         let mut cache = WalkCache::default();
         for structure in registry.structures() {
-            cache
-                .indexes
-                .insert(key(structure), Index::build(structure));
+            if let Ok(position) = u32::try_from(cache.indexes.len()) {
+                cache.positions.insert(key(structure), position);
+            }
+            cache.indexes.push(Index::build(structure));
             if structure.derivation != Some(Derivation::Constraint)
                 && structure
                     .url
@@ -332,11 +337,7 @@ impl WalkCache {
 
     /// Fills each index's [`TypeBody`]s (needs every core type known first).
     fn resolve_type_bodies(&mut self, registry: &Registry) {
-        let positions: FxHashMap<usize, u32> = registry
-            .structures()
-            .enumerate()
-            .filter_map(|(i, s)| Some((key(s), u32::try_from(i).ok()?)))
-            .collect();
+        let positions = self.positions.clone();
         let value_set_positions: FxHashMap<usize, u32> = registry
             .value_sets()
             .enumerate()
@@ -382,7 +383,10 @@ impl WalkCache {
                         .collect()
                 })
                 .collect();
-            if let Some(index) = self.indexes.get_mut(&key(structure)) {
+            if let Some(index) = positions
+                .get(&key(structure))
+                .and_then(|&p| self.indexes.get_mut(p as usize))
+            {
                 index.type_bodies = bodies;
             }
             for element in &structure.elements {
@@ -450,7 +454,13 @@ impl WalkCache {
 
     /// The snapshot tree of `structure` (a structure of the registry this cache was built from).
     pub fn index(&self, structure: &StructureDef) -> Option<&Index> {
-        self.indexes.get(&key(structure))
+        let position = *self.positions.get(&key(structure))?;
+        self.index_at(position)
+    }
+
+    /// The snapshot tree of the structure at `position` in [`Registry::structures`] order.
+    pub fn index_at(&self, position: u32) -> Option<&Index> {
+        self.indexes.get(position as usize)
     }
 
     /// The compiled (anchored) regex, or why it did not compile.
