@@ -179,20 +179,14 @@ impl<'a> Def<'a> {
                 .iter()
                 .find_map(|&c| self.choice_match(c, key));
         }
-        let mut choice = None;
-        for &c in self.children() {
-            let Some(element) = self.sd.elements.get(c as usize) else {
-                continue;
-            };
-            let name = self.ix.name(c as usize, element);
-            if name == key {
-                return Some((self.at(c), None));
-            }
-            if choice.is_none() {
-                choice = self.choice_match(c, key);
-            }
+        let names = self.ix.child_names(self.el);
+        if let Some(exact) = names.iter().find(|c| !c.choice && *c.name == *key) {
+            return Some((self.at(exact.el), None));
         }
-        choice
+        names
+            .iter()
+            .filter(|c| c.choice && key.starts_with(&*c.name))
+            .find_map(|c| self.choice_match(c.el, key))
     }
 
     /// Child `c` with the type `key`'s suffix selects, when `c` is a choice `name[x]` and

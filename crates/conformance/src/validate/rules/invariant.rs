@@ -92,8 +92,8 @@ pub const CORRECTIONS: [(&str, &str, &str, &str); 6] = [
     (
         "ref-1",
         "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))",
-        "reference.empty() or reference = '#' or reference.startsWith('#').not() or (reference.substring(1) in %resource.contained.id)",
-        "empty for a Reference without reference; `#` alone is the container; the contained resources are those of %resource (the container), while %rootResource is the Bundle here",
+        "reference.empty() or reference.startsWith('#').not() or reference = '#' or (reference.substring(1) in %resource.contained.id)",
+        "empty for a Reference without reference; `#` alone is the container; the contained resources are those of %resource (the container), while %rootResource is the Bundle here; the common case (not `#…`) is tested first, which `or` allows",
     ),
     (
         "*-0",

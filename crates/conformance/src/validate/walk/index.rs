@@ -24,6 +24,9 @@ pub struct Index {
     /// For an element with many children: its children by name (choice elements by their
     /// `name[x]`), so that matching a JSON member does not scan them all.
     by_name: Vec<Option<FxHashMap<Box<str>, u32>>>,
+    /// For each element, its children's names in order (a choice `value[x]` as `value`),
+    /// side by side, so that matching a member reads no element definition.
+    child_names: Vec<Vec<ChildName>>,
     /// For each element, the children that report something when absent: a minimum
     /// cardinality, or a slice with one. The walk visits only these among absent children.
     absent_checks: Vec<Vec<u32>>,
@@ -54,6 +57,17 @@ pub struct TypeBody {
     pub root_invariants: bool,
 }
 
+/// A child of an element by name.
+#[derive(Debug, Clone)]
+pub struct ChildName {
+    /// The name (without `[x]` for a choice).
+    pub name: Box<str>,
+    /// The child element.
+    pub el: u32,
+    /// Whether the child is a choice (`name[x]`).
+    pub choice: bool,
+}
+
 /// Elements with at least this many children get a name map.
 const MAP_CHILDREN: usize = 8;
 
@@ -65,6 +79,7 @@ impl Index {
         let n = structure.elements.len();
         let mut index = Index {
             by_name: Vec::new(),
+            child_names: Vec::new(),
             absent_checks: Vec::new(),
             invariants: Vec::new(),
             type_bodies: Vec::new(),
@@ -128,6 +143,28 @@ impl Index {
             })
             .collect();
         index.by_name = by_name;
+        let child_names = index
+            .children
+            .iter()
+            .map(|children| {
+                children
+                    .iter()
+                    .filter_map(|&c| {
+                        let name = index.name(c as usize, structure.elements.get(c as usize)?);
+                        let (name, choice) = match name.strip_suffix("[x]") {
+                            Some(prefix) => (prefix, true),
+                            None => (name, false),
+                        };
+                        Some(ChildName {
+                            name: name.into(),
+                            el: c,
+                            choice,
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        index.child_names = child_names;
         let required = |el: u32| {
             structure
                 .elements
@@ -193,6 +230,11 @@ impl Index {
     pub fn child_named(&self, el: usize, name: &str) -> Option<Option<u32>> {
         let names = self.by_name.get(el)?.as_ref()?;
         Some(names.get(name).copied())
+    }
+
+    /// The names of element `el`'s children, in order.
+    pub fn child_names(&self, el: usize) -> &[ChildName] {
+        self.child_names.get(el).map_or(&[], Vec::as_slice)
     }
 
     /// The direct children of element `el`.
