@@ -61,6 +61,61 @@ fn roots(ast: &Ast, names: &mut Vec<Box<str>>) -> Option<()> {
     }
 }
 
+/// The member names of an expression that reads its input only through `name.exists()` and
+/// `name.empty()` on members of the focus (`code.empty() or system.exists()`): its result
+/// depends on which of them are present, and on the focus's type. `None` otherwise.
+pub(crate) fn presence_members(ast: &Ast) -> Option<Vec<Box<str>>> {
+    let mut names = Vec::new();
+    presence(ast, &mut names)?;
+    names.sort_unstable();
+    names.dedup();
+    Some(names)
+}
+
+fn presence(ast: &Ast, names: &mut Vec<Box<str>>) -> Option<()> {
+    match ast {
+        Ast::Empty | Ast::Literal(_) => Some(()),
+        Ast::Constant(name) => constant_is_literal(name).then_some(()),
+        Ast::Call {
+            target: Some(target),
+            func: Func::Exists | Func::Empty,
+            args,
+            ..
+        } if args.is_empty() => match &**target {
+            Ast::Ident(name) if !name.starts_with(|c: char| c.is_ascii_uppercase()) => {
+                names.push(name.clone());
+                Some(())
+            }
+            other => presence(other, names),
+        },
+        Ast::Call {
+            target: Some(target),
+            args,
+            ..
+        } => {
+            presence(target, names)?;
+            for arg in args {
+                presence(arg, names)?;
+            }
+            Some(())
+        }
+        Ast::Binary(_, left, right) => {
+            presence(left, names)?;
+            presence(right, names)
+        }
+        Ast::Neg(operand) | Ast::TypeTest(_, operand, _) | Ast::Hoisted(operand) => {
+            presence(operand, names)
+        }
+        Ast::Ident(_)
+        | Ast::This
+        | Ast::Index
+        | Ast::Total
+        | Ast::Member(..)
+        | Ast::Indexer(..)
+        | Ast::Call { target: None, .. } => None,
+    }
+}
+
 /// `%ucum`, `%sct`, `%loinc`, `%vs-…`, `%ext-…`: fixed strings.
 fn constant_is_literal(name: &str) -> bool {
     matches!(name, "ucum" | "sct" | "loinc") || name.starts_with("vs-") || name.starts_with("ext-")
@@ -112,6 +167,81 @@ mod tests {
         expression
             .focus_members()
             .map(|names| names.iter().map(|n| n.to_string()).collect())
+    }
+
+    #[test]
+    fn presence_members_of_invariants() {
+        let presence = |text: &str| {
+            Expression::parse(text)
+                .unwrap()
+                .presence_members()
+                .map(|names| names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+        };
+        let cases: [(&str, Option<&[&str]>); 6] = [
+            ("code.empty() or system.exists()", Some(&["code", "system"])),
+            (
+                "resource.exists() or request.exists() or response.exists()",
+                Some(&["request", "resource", "response"]),
+            ),
+            (
+                "extension.exists() != value.exists()",
+                Some(&["extension", "value"]),
+            ),
+            ("contained.contained.empty()", None),
+            ("code = 'x' or system.exists()", None),
+            ("%resource.code.exists()", None),
+        ];
+        for (text, expected) in cases {
+            let expected = expected.map(|names| names.iter().map(|n| n.to_string()).collect());
+            assert_eq!(presence(text), expected, "{text}");
+        }
+    }
+
+    /// Values with the same presence key give the same result, and a key is given only
+    /// where presence is plain.
+    #[test]
+    fn presence_keys_decide_results() {
+        use crate::{Environment, Scope};
+        let expression = Expression::parse("code.empty() or system.exists()").unwrap();
+        let env = Environment::default();
+        let values = [
+            (serde_json::json!({"value": 1}), Some(0b00), true),
+            (serde_json::json!({"code": "mg"}), Some(0b01), false),
+            (
+                serde_json::json!({"code": "mg", "system": "http://unitsofmeasure.org"}),
+                Some(0b11),
+                true,
+            ),
+            (
+                serde_json::json!({"system": "s", "value": 2}),
+                Some(0b10),
+                true,
+            ),
+            // Not plain: a companion, a null.
+            (serde_json::json!({"_code": {"extension": []}}), None, false),
+            (serde_json::json!({"code": null}), None, false),
+        ];
+        for (value, key, result) in values {
+            assert_eq!(expression.presence_key(&value, "Quantity"), key, "{value}");
+            let scope = Scope {
+                resource: &value,
+                root_resource: None,
+                context: Some((&value, Some("Quantity"))),
+                terminology: None,
+            };
+            let evaluated = expression
+                .evaluate_with(scope, &env, |items| {
+                    items.first().is_some_and(crate::Item::truth)
+                })
+                .unwrap();
+            assert_eq!(evaluated, result, "{value}");
+        }
+        // A choice member is never plain.
+        let choice = Expression::parse("value.exists()").unwrap();
+        assert_eq!(
+            choice.presence_key(&serde_json::json!({"valueString": "x"}), "Extension"),
+            None
+        );
     }
 
     #[test]

@@ -177,6 +177,8 @@ pub struct Expression {
     issues: Vec<String>,
     /// The focus members the expression reads, when they are all it reads.
     focus_members: Option<Vec<Box<str>>>,
+    /// The focus members whose presence alone decides the result, when it reads nothing else.
+    presence_members: Option<Vec<Box<str>>>,
 }
 
 impl Expression {
@@ -186,11 +188,13 @@ impl Expression {
         let mut ast = parser::Parser::new(tokens).parse_all()?;
         let issues = check::semantic_issues(&ast);
         let focus_members = inputs::focus_members(&ast);
+        let presence_members = inputs::presence_members(&ast);
         hoist::hoist(&mut ast);
         Ok(Expression {
             text: text.to_owned(),
             issues,
             focus_members,
+            presence_members,
             ast,
         })
     }
@@ -206,6 +210,46 @@ impl Expression {
     /// else (`%resource`, `$this`, `children()`, a type name…).
     pub fn focus_members(&self) -> Option<&[Box<str>]> {
         self.focus_members.as_deref()
+    }
+
+    /// The members of the focus the expression reads only through `name.exists()` and
+    /// `name.empty()`, when it reads nothing else (`code.empty() or system.exists()`): its
+    /// result depends on which of them are present and on the focus's type.
+    pub fn presence_members(&self) -> Option<&[Box<str>]> {
+        self.presence_members.as_deref()
+    }
+
+    /// Which of [`Expression::presence_members`] the object `value` (of type `type_name`)
+    /// has, a bit per member in their order: two values with the same key and type give the
+    /// same result. `None` when the expression is not presence-only or a member's presence
+    /// is not plain (a choice element, a `_name` companion, a null, an empty array or one
+    /// with nulls, a type or member the R4 table does not have), so it must be evaluated.
+    pub fn presence_key(&self, value: &Value, type_name: &str) -> Option<u32> {
+        let members = self.presence_members.as_deref()?;
+        let Value::Object(map) = value else {
+            return None;
+        };
+        if members.len() > 31 {
+            return None;
+        }
+        let mut key = 0;
+        for (bit, name) in members.iter().enumerate() {
+            let found = lookup::step(type_name, name).found?;
+            if found.element.is_choice {
+                return None;
+            }
+            match lookup::member_and_companion(map, name) {
+                (None, None) => {}
+                (Some(Value::Array(items)), None)
+                    if !items.is_empty() && !items.iter().any(Value::is_null) =>
+                {
+                    key |= 1 << bit;
+                }
+                (Some(Value::Array(_) | Value::Null), _) | (_, Some(_)) => return None,
+                (Some(_), None) => key |= 1 << bit,
+            }
+        }
+        Some(key)
     }
 
     /// Evaluates the expression on `resource` (also `%resource` and `%context`).

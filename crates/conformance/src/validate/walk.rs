@@ -663,9 +663,12 @@ impl<'a> Walker<'a> {
         if let Some(body) = body
             && body.el == 0
             && !std::ptr::eq(body.sd, def.sd)
-            && self.root_may_have_invariants(def, body, type_code)
         {
-            self.type_root_rules(element, body, value, type_code);
+            match self.root_invariants(def, body, type_code) {
+                Some(false) => {}
+                Some(true) => self.type_root_rules(element, body, value, type_code, true),
+                None => self.type_root_rules(element, body, value, type_code, false),
+            }
         }
         match body {
             Some(body) => {
@@ -757,18 +760,19 @@ impl<'a> Walker<'a> {
 
     /// Evaluates the invariants on the root of a value's type definition (`qty-3` of
     /// `Quantity`, `ref-1` of `Reference`) that its element does not repeat, as the Java
-    /// validator does when it descends into the type.
+    /// validator does when it descends into the type (`known_to_apply`: it has some).
     fn type_root_rules(
         &mut self,
         element: &'a Element,
         body: Def<'a>,
         value: &'a Value,
         type_code: &str,
+        known_to_apply: bool,
     ) {
         let Some(type_root) = body.element() else {
             return;
         };
-        if !rules::invariant::type_root_applies(type_root, element) {
+        if !known_to_apply && !rules::invariant::type_root_applies(type_root, element) {
             return;
         }
         let path = &self.path;
@@ -812,16 +816,14 @@ impl<'a> Walker<'a> {
     }
 
     /// Whether the root of `body` (the type definition a value of `def` typed `type_code` is
-    /// walked against) may have invariants the element does not repeat: false only when
-    /// `body` is the precomputed one and it has none.
-    fn root_may_have_invariants(&self, def: Def<'a>, body: Def<'a>, type_code: &str) -> bool {
-        let Some(known) = type_body(def, type_code) else {
-            return true;
-        };
+    /// walked against) has invariants the element does not repeat, when `body` is the
+    /// precomputed one (`None` otherwise, such as an extension's own definition).
+    fn root_invariants(&self, def: Def<'a>, body: Def<'a>, type_code: &str) -> Option<bool> {
+        let known = type_body(def, type_code)?;
         let precomputed = known
             .structure
-            .and_then(|position| self.cx.registry.structure_at(position as usize));
-        known.root_invariants || !precomputed.is_some_and(|s| std::ptr::eq(s, body.sd))
+            .and_then(|position| self.cx.registry.structure_at(position as usize))?;
+        std::ptr::eq(precomputed, body.sd).then_some(known.root_invariants)
     }
 
     /// Whether a value of `def` typed `type_code` is a nested resource.

@@ -141,18 +141,22 @@ pub fn corrected(text: &str) -> Cow<'_, str> {
     Cow::Borrowed(text)
 }
 
-/// One compiled invariant, with the results it gave on foci that had none of the members
-/// it reads ([`Expression::focus_members`]), by focus type: such a result depends on the
-/// type alone, so it is computed once per type (`dom-2`…`dom-5` on every resource without
-/// `contained`).
+/// One compiled invariant, with results it gave that depend on less than the whole value,
+/// by focus type and key:
+/// - on foci that had none of the members it reads ([`Expression::focus_members`]): the
+///   result depends on the type alone (`dom-2`…`dom-5` on every resource without
+///   `contained`); key [`ALL_ABSENT`];
+/// - for an expression that reads members only through `exists()`/`empty()`
+///   ([`Expression::presence_key`]): the result depends on which are present (`qty-3`,
+///   `bdl-5`); key: a bit per member.
 #[derive(Debug)]
 struct Entry {
     published: String,
     compiled: Result<Expression, String>,
-    /// The results for the first focus types met.
-    first_absent: [OnceLock<(Box<str>, Verdict)>; 4],
-    /// The results for other focus types.
-    on_absent: RwLock<Vec<(Box<str>, Verdict)>>,
+    /// The results for the first (focus type, key) pairs met.
+    first: [OnceLock<(Box<str>, u32, Verdict)>; 4],
+    /// The results for other pairs.
+    more: RwLock<Vec<(Box<str>, u32, Verdict)>>,
 }
 
 /// The evaluation environment of invariants: no variables beyond the standard ones.
@@ -161,36 +165,53 @@ static NO_VARIABLES: LazyLock<Environment> = LazyLock::new(Environment::default)
 /// How an invariant came out: held, failed, or could not be evaluated (why).
 type Verdict = Result<bool, String>;
 
-/// At most this many focus types keep a result per expression.
+/// At most this many (focus type, key) pairs keep a result per expression.
 const MAX_TYPES_PER_EXPRESSION: usize = 64;
+
+/// The key of a result on a focus without any of the expression's members (presence keys
+/// use at most 31 bits, so they never equal it).
+const ALL_ABSENT: u32 = u32::MAX;
 
 impl Entry {
     /// The result on a focus of `focus_type` without the expression's members: remembered,
     /// else `evaluate`d and remembered.
-    fn on_absent(&self, focus_type: &str, evaluate: impl FnOnce() -> Verdict) -> Verdict {
-        // The first few focus types (most expressions meet one or two), without a lock.
-        for slot in &self.first_absent {
+    fn remembered(
+        &self,
+        focus_type: &str,
+        key: u32,
+        evaluate: impl FnOnce() -> Verdict,
+    ) -> Verdict {
+        // The first few (type, key) pairs (most expressions meet one or two), without a lock.
+        for slot in &self.first {
             match slot.get() {
-                Some((known, verdict)) if **known == *focus_type => return verdict.clone(),
+                Some((known, known_key, verdict))
+                    if *known_key == key && **known == *focus_type =>
+                {
+                    return verdict.clone();
+                }
                 Some(_) => {}
                 None => {
                     let verdict = evaluate();
-                    let _ = slot.set((focus_type.into(), verdict.clone()));
+                    let _ = slot.set((focus_type.into(), key, verdict.clone()));
                     return verdict;
                 }
             }
         }
-        if let Ok(known) = self.on_absent.read()
-            && let Some((_, verdict)) = known.iter().find(|(t, _)| **t == *focus_type)
+        if let Ok(known) = self.more.read()
+            && let Some((_, _, verdict)) = known
+                .iter()
+                .find(|(t, k, _)| *k == key && **t == *focus_type)
         {
             return verdict.clone();
         }
         let verdict = evaluate();
-        if let Ok(mut known) = self.on_absent.write()
+        if let Ok(mut known) = self.more.write()
             && known.len() < MAX_TYPES_PER_EXPRESSION
-            && !known.iter().any(|(t, _)| **t == *focus_type)
+            && !known
+                .iter()
+                .any(|(t, k, _)| *k == key && **t == *focus_type)
         {
-            known.push((focus_type.into(), verdict.clone()));
+            known.push((focus_type.into(), key, verdict.clone()));
         }
         verdict
     }
@@ -249,8 +270,8 @@ impl InvariantCache {
                             cache.entries.push(Entry {
                                 published: text.clone(),
                                 compiled,
-                                first_absent: Default::default(),
-                                on_absent: RwLock::default(),
+                                first: Default::default(),
+                                more: RwLock::default(),
                             });
                             cache.by_text.insert(text.clone(), idx);
                             idx
@@ -445,7 +466,11 @@ fn check_except(
         let cached_members = entry
             .and_then(|entry| entry.compiled.as_ref().ok())
             .and_then(Expression::focus_members);
+        let presence = entry.and_then(|_| expr.presence_key(value, focus_type));
         let verdict = match (entry, cached_members) {
+            (Some(entry), _) if let Some(key) = presence => {
+                entry.remembered(focus_type, key, evaluate)
+            }
             (Some(entry), Some(members)) => {
                 let lacks = match last_lacks {
                     Some((asked, answer)) if asked == members => answer,
@@ -456,7 +481,7 @@ fn check_except(
                     }
                 };
                 if lacks {
-                    entry.on_absent(focus_type, evaluate)
+                    entry.remembered(focus_type, ALL_ABSENT, evaluate)
                 } else {
                     evaluate()
                 }
