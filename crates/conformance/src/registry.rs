@@ -48,9 +48,15 @@ struct ItemRef {
 pub struct Registry {
     packages: Vec<LoadedPackage>,
     structures: HashMap<String, Vec<ItemRef>>,
+    /// The structures whose url is a core one (`…/StructureDefinition/Patient`), by the url's
+    /// last segment, so that [`Registry::base_type`] hashes a short name.
+    base_types: HashMap<String, Vec<ItemRef>>,
     value_sets: HashMap<String, Vec<ItemRef>>,
     code_systems: HashMap<String, Vec<ItemRef>>,
 }
+
+/// The url prefix of the core definitions.
+const BASE_URL: &str = "http://hl7.org/fhir/StructureDefinition/";
 
 fn split_canonical(canonical: &str) -> (&str, Option<&str>) {
     match canonical.split_once('|') {
@@ -156,6 +162,17 @@ impl Registry {
             &mut self.structures,
             p.structures.iter().map(|s| &s.url).collect(),
         );
+        for (index, structure) in p.structures.iter().enumerate() {
+            if let (Some(name), Ok(index)) = (
+                structure.url.strip_prefix(BASE_URL),
+                u32::try_from(index),
+            ) {
+                self.base_types
+                    .entry(name.to_owned())
+                    .or_default()
+                    .push(ItemRef { package, index });
+            }
+        }
         index_all(
             &mut self.value_sets,
             p.value_sets.iter().map(|s| &s.url).collect(),
@@ -183,6 +200,12 @@ impl Registry {
             .entry(structure.url.clone())
             .or_default()
             .push(ItemRef { package, index });
+        if let Some(name) = structure.url.strip_prefix(BASE_URL) {
+            self.base_types
+                .entry(name.to_owned())
+                .or_default()
+                .push(ItemRef { package, index });
+        }
         loaded.package.structures.push(structure);
     }
 
@@ -321,18 +344,16 @@ impl Registry {
 
     /// The base definition of a type (`Patient`, `HumanName`, `string`).
     pub fn base_type(&self, type_name: &str) -> Option<&StructureDef> {
-        // The url is built on the stack: this runs for every nested resource and reference.
-        const BASE: &str = "http://hl7.org/fhir/StructureDefinition/";
-        let mut buffer = [0u8; 128];
-        if type_name.contains(':') || BASE.len() + type_name.len() > buffer.len() {
+        if type_name.contains([':', '|']) {
             return self.structure(&type_url(type_name));
         }
-        let (head, tail) = buffer.split_at_mut(BASE.len());
-        head.copy_from_slice(BASE.as_bytes());
-        let tail = tail.get_mut(..type_name.len())?;
-        tail.copy_from_slice(type_name.as_bytes());
-        let url = std::str::from_utf8(buffer.get(..BASE.len() + type_name.len())?).ok()?;
-        self.structure(url)
+        // By the short name: this runs for every nested resource and reference.
+        self.pick(
+            self.base_types.get(type_name),
+            None,
+            |p| &p.structures,
+            |s| s.version.as_deref(),
+        )
     }
 
     /// A ValueSet by canonical (`url` or `url|version`).
