@@ -163,10 +163,9 @@ impl Registry {
             p.structures.iter().map(|s| &s.url).collect(),
         );
         for (index, structure) in p.structures.iter().enumerate() {
-            if let (Some(name), Ok(index)) = (
-                structure.url.strip_prefix(BASE_URL),
-                u32::try_from(index),
-            ) {
+            if let (Some(name), Ok(index)) =
+                (structure.url.strip_prefix(BASE_URL), u32::try_from(index))
+            {
                 self.base_types
                     .entry(name.to_owned())
                     .or_default()

@@ -257,7 +257,7 @@ impl<'a> Walker<'a> {
         Walker {
             cx,
             cache,
-            path: Path::default(),
+            path: Path::new(),
             issues: Vec::new(),
             profile,
             resource_start: 0,

@@ -8,6 +8,9 @@ use crate::model::{Derivation, StructureDef};
 use crate::validate::member::Member as _;
 use crate::validate::{IssueSeverity, IssueType};
 
+/// The profiles a resource is walked against (usually one or two).
+pub(super) type Profiles<'a> = smallvec::SmallVec<[&'a StructureDef; 4]>;
+
 impl<'a> Walker<'a> {
     /// The base definition, then declared and requested profiles (unknown ones reported).
     pub(super) fn profiles(
@@ -15,8 +18,8 @@ impl<'a> Walker<'a> {
         base: &'a StructureDef,
         resource: &'a Value,
         requested: &[String],
-    ) -> Vec<&'a StructureDef> {
-        let mut profiles = vec![base];
+    ) -> Profiles<'a> {
+        let mut profiles: Profiles<'a> = smallvec::smallvec![base];
         let declared = resource
             .member("meta")
             .and_then(|v| v.member("profile"))
@@ -47,9 +50,9 @@ impl<'a> Walker<'a> {
     /// The profiles to walk: the base definition is left out when a constraint on the same
     /// type is walked, since that profile's snapshot holds every base element and invariant
     /// (walking both would check everything twice).
-    pub(super) fn to_walk(profiles: &[&'a StructureDef]) -> Vec<&'a StructureDef> {
+    pub(super) fn to_walk(profiles: &[&'a StructureDef]) -> Profiles<'a> {
         let Some((base, rest)) = profiles.split_first() else {
-            return Vec::new();
+            return Profiles::new();
         };
         let covered = rest
             .iter()

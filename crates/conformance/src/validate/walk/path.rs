@@ -38,7 +38,17 @@ pub struct Path<'a> {
     segs: Vec<Seg<'a>>,
 }
 
+/// The depth a path is allocated for at once (resources rarely nest deeper).
+const DEPTH: usize = 24;
+
 impl<'a> Path<'a> {
+    /// An empty path with room for [`DEPTH`] segments.
+    pub fn new() -> Path<'a> {
+        Path {
+            segs: Vec::with_capacity(DEPTH),
+        }
+    }
+
     /// Pushes a segment.
     pub fn push(&mut self, seg: Seg<'a>) {
         self.segs.push(seg);

@@ -48,7 +48,7 @@ pub(super) fn check(
     let form = info.map_or_else(|| form(type_code), |info| info.form);
     let text = match (form, value) {
         (JsonForm::Boolean, Value::Bool(_)) => return,
-        (JsonForm::Integer | JsonForm::Number, Value::Number(n)) => Cow::Owned(n.to_string()),
+        (JsonForm::Integer | JsonForm::Number, Value::Number(n)) => Cow::Borrowed(n.as_str()),
         (JsonForm::String, Value::String(s)) => Cow::Borrowed(s.as_str()),
         (expected, _) => {
             let wanted = match expected {
