@@ -252,14 +252,16 @@ fn has_scheme(url: &str) -> bool {
 }
 
 fn is_lowercase_uuid(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, len)| {
+    let mut groups = text.split('-');
+    let lengths_and_digits = [8, 4, 4, 4, 12].iter().all(|&len| {
+        groups.next().is_some_and(|group| {
             group.len() == len
                 && group
                     .chars()
                     .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
         })
+    });
+    lengths_and_digits && groups.next().is_none()
 }
 
 /// Reports a `Bundle.link` whose relation an earlier link already has.

@@ -27,6 +27,7 @@
 
 use rustc_hash::FxHashMap;
 use serde_json::Value;
+use smallvec::SmallVec;
 
 use super::super::walk::validate_resource;
 use super::super::{Cx, Fetching, Issue, IssueSeverity, IssueType, Location, resource_key};
@@ -164,7 +165,7 @@ fn allowed_types<'x>(
 pub struct BundleIndex<'b> {
     bundle: &'b Value,
     /// Entry positions by unversioned fullUrl, in entry order.
-    by_url: FxHashMap<&'b str, Vec<u32>>,
+    by_url: FxHashMap<&'b str, SmallVec<[u32; 1]>>,
     /// The first entry position of each entry resource, by address.
     by_resource: FxHashMap<usize, u32>,
 }
@@ -525,8 +526,8 @@ fn resolve_in_bundle<'b>(
 ) -> Option<&'b str> {
     let entries = bundle.member("entry").and_then(Value::as_array)?;
     let full_url = |entry: &'b Value| entry.member("fullUrl").and_then(Value::as_str);
-    let wanted: String = match target {
-        Target::Urn | Target::Absolute(_) => reference.to_owned(),
+    let wanted: std::borrow::Cow<'_, str> = match target {
+        Target::Urn | Target::Absolute(_) => reference.into(),
         Target::Relative(..) => {
             let referrer = match index {
                 Some(index) => index
@@ -554,14 +555,14 @@ fn resolve_in_bundle<'b>(
                 return None;
             };
             match restful_base(cx, referrer_url) {
-                Some(base) => format!("{base}{reference}"),
+                Some(base) => format!("{base}{reference}").into(),
                 // A urn fullUrl: relative references mean the server's base, not the Bundle.
-                None => reference.to_owned(),
+                None => reference.into(),
             }
         }
         _ => return None,
     };
-    let mut matches: Vec<&Value> = match index {
+    let mut matches: SmallVec<[&Value; 2]> = match index {
         Some(index) => index
             .by_url
             .get(unversioned(&wanted))
