@@ -305,6 +305,13 @@ fn binary<'a>(
             ))
         }
         BinOp::Concat => {
+            // One side empty (the empty string): the other side's String as it is, borrowed.
+            let (x, y) = (single(&a)?, single(&b)?);
+            if let (Some(only), None) | (None, Some(only)) = (x, y)
+                && let Item::String(text) = only.to_system()
+            {
+                return Ok(smallvec::smallvec![Item::String(text)]);
+            }
             // Written into one string: a String's text as it is, other values as text.
             let mut out = String::new();
             for side in [&a, &b] {
