@@ -389,13 +389,22 @@ impl Registry {
 
     /// The ValueSet at `position` in [`Registry::value_sets`] order.
     pub fn value_set_at(&self, position: usize) -> Option<&ValueSet> {
+        self.nth(position, |p| &p.value_sets)
+    }
+
+    /// The item at `position` across the packages' `items`, in load order.
+    fn nth<'a, T>(
+        &'a self,
+        position: usize,
+        items: impl Fn(&'a CompiledPackage) -> &'a [T],
+    ) -> Option<&'a T> {
         let mut rest = position;
         for loaded in &self.packages {
-            let value_sets = &loaded.package.value_sets;
-            if rest < value_sets.len() {
-                return value_sets.get(rest);
+            let items = items(&loaded.package);
+            if rest < items.len() {
+                return items.get(rest);
             }
-            rest -= value_sets.len();
+            rest -= items.len();
         }
         None
     }
@@ -403,15 +412,7 @@ impl Registry {
     /// The structure at `position` in [`Registry::structures`] order (for caches that keep
     /// a structure as a number).
     pub fn structure_at(&self, position: usize) -> Option<&StructureDef> {
-        let mut rest = position;
-        for loaded in &self.packages {
-            let structures = &loaded.package.structures;
-            if rest < structures.len() {
-                return structures.get(rest);
-            }
-            rest -= structures.len();
-        }
-        None
+        self.nth(position, |p| &p.structures)
     }
 }
 
