@@ -36,6 +36,13 @@ pub(crate) struct Ctx<'a, 'm> {
 pub(crate) type Hoisted<'a> = RefCell<SmallVec<[(usize, Items<'a>); 2]>>;
 
 impl<'a, 'm> Ctx<'a, 'm> {
+    /// Makes this (per-item) context's focus `item`, at `index`.
+    pub(crate) fn set_item(&mut self, item: Item<'a>, index: usize) {
+        self.this.clear();
+        self.this.push(item);
+        self.index = i64::try_from(index).ok();
+    }
+
     /// The context for evaluating a lambda argument on one item.
     pub(crate) fn for_item(&self, item: Item<'a>, index: usize) -> Ctx<'a, 'm> {
         // Field by field: cloning `self` would copy `this` only to drop it.

@@ -89,8 +89,14 @@ pub(crate) fn call<'a>(
     has_target: bool,
     ctx: &Ctx<'a, '_>,
 ) -> Result<Items<'a>, EvalError> {
-    let lambda =
-        |item: &Item<'a>, idx: usize, ast: &'a Ast| eval(ast, &ctx.for_item(item.clone(), idx));
+    // One context for the per-item arguments, made on first use; each item replaces its
+    // focus and index.
+    let mut per_item = None;
+    let mut lambda = |item: &Item<'a>, idx: usize, ast: &'a Ast| {
+        let inner = per_item.get_or_insert_with(|| ctx.for_item(item.clone(), idx));
+        inner.set_item(item.clone(), idx);
+        eval(ast, inner)
+    };
     let first_arg = args.first();
     match func {
         Func::Empty => boolean(input.is_empty()),
