@@ -236,12 +236,43 @@ mod tests {
                 .unwrap();
             assert_eq!(evaluated, result, "{value}");
         }
-        // A choice member is never plain.
-        let choice = Expression::parse("value.exists()").unwrap();
-        assert_eq!(
-            choice.presence_key(&serde_json::json!({"valueString": "x"}), "Extension"),
-            None
-        );
+        // A choice member: present when a member names a type the element allows.
+        let choice = Expression::parse("extension.exists() != value.exists()").unwrap();
+        let extensions = [
+            (
+                serde_json::json!({"url": "u", "valueString": "x"}),
+                Some(0b10),
+                true,
+            ),
+            (serde_json::json!({"url": "u"}), Some(0b00), false),
+            (
+                serde_json::json!({"url": "u", "extension": [{"url": "v"}]}),
+                Some(0b01),
+                true,
+            ),
+            // Not a type of Extension.value[x], and a companion: evaluated.
+            (serde_json::json!({"url": "u", "valueFoo": 1}), None, false),
+            (
+                serde_json::json!({"url": "u", "_valueString": {"id": "a"}}),
+                None,
+                true,
+            ),
+        ];
+        for (value, key, result) in extensions {
+            assert_eq!(choice.presence_key(&value, "Extension"), key, "{value}");
+            let scope = Scope {
+                resource: &value,
+                root_resource: None,
+                context: Some((&value, Some("Extension"))),
+                terminology: None,
+            };
+            let evaluated = choice
+                .evaluate_with(scope, &env, |items| {
+                    items.first().is_some_and(crate::Item::truth)
+                })
+                .unwrap();
+            assert_eq!(evaluated, result, "{value}");
+        }
     }
 
     #[test]

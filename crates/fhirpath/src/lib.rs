@@ -222,8 +222,9 @@ impl Expression {
     /// Which of [`Expression::presence_members`] the object `value` (of type `type_name`)
     /// has, a bit per member in their order: two values with the same key and type give the
     /// same result. `None` when the expression is not presence-only or a member's presence
-    /// is not plain (a choice element, a `_name` companion, a null, an empty array or one
-    /// with nulls, a type or member the R4 table does not have), so it must be evaluated.
+    /// is not plain (a `_name` companion, a null, an empty array or one with nulls, a choice
+    /// member of a type the element does not allow, a type or member the R4 table does not
+    /// have), so it must be evaluated.
     pub fn presence_key(&self, value: &Value, type_name: &str) -> Option<u32> {
         let members = self.presence_members.as_deref()?;
         let Value::Object(map) = value else {
@@ -234,19 +235,8 @@ impl Expression {
         }
         let mut key = 0;
         for (bit, name) in members.iter().enumerate() {
-            let found = lookup::step(type_name, name).found?;
-            if found.element.is_choice {
-                return None;
-            }
-            match lookup::member_and_companion(map, name) {
-                (None, None) => {}
-                (Some(Value::Array(items)), None)
-                    if !items.is_empty() && !items.iter().any(Value::is_null) =>
-                {
-                    key |= 1 << bit;
-                }
-                (Some(Value::Array(_) | Value::Null), _) | (_, Some(_)) => return None,
-                (Some(_), None) => key |= 1 << bit,
+            if navigate::plain_presence(map, type_name, name)? {
+                key |= 1 << bit;
             }
         }
         Some(key)

@@ -126,6 +126,56 @@ pub(crate) fn navigate<'a>(
     Ok(false)
 }
 
+/// Whether navigating from the object `map` of type `type_name` by `name` gives anything,
+/// when that is plain to see: `Some(present)`, or `None` where only evaluating would tell (a
+/// `_name` companion, a null, an empty array or one with nulls, a choice member whose type
+/// suffix the element does not allow, a type or member the R4 table does not have).
+pub(crate) fn plain_presence(
+    map: &Map<String, Value>,
+    type_name: &str,
+    name: &str,
+) -> Option<bool> {
+    let step = lookup::step(type_name, name);
+    let plain = |value: &Value| match value {
+        Value::Null => None,
+        Value::Array(items) if items.is_empty() || items.iter().any(Value::is_null) => None,
+        _ => Some(true),
+    };
+    if let Some(found) = step.found {
+        if found.element.is_choice {
+            return None;
+        }
+        return match lookup::member_and_companion(map, name) {
+            (None, None) => Some(false),
+            (Some(value), None) => plain(value),
+            (_, Some(_)) => None,
+        };
+    }
+    // A choice (`value` for `value[x]`): its members are `value` + a type the element allows.
+    let element = step.choice?;
+    let mut present = false;
+    for (key, value) in map {
+        let (key, companion) = match key.strip_prefix('_') {
+            Some(key) => (key, true),
+            None => (key.as_str(), false),
+        };
+        let Some(suffix) = key.strip_prefix(name) else {
+            continue;
+        };
+        if companion
+            || !element
+                .types
+                .iter()
+                .any(|t| type_suffix_is(&t.code, suffix))
+        {
+            return None;
+        }
+        plain(value)?;
+        present = true;
+    }
+    Some(present)
+}
+
 /// `name` on every item of `input`. With `strict`, a name that no item's known type defines
 /// is [`EvalError::UnknownElement`]; a mixed collection (`descendants().linkId`) needs only
 /// one type that has it.
