@@ -374,6 +374,16 @@ fn resolve_target(types: &HashMap<Box<str>, TypeDef>, path: &str, code: &str) ->
         .then(|| Target::Complex(code.into()))
 }
 
+/// Whether `suffix` (of a choice member's JSON name, `valueQuantity`) names type `code`:
+/// `Quantity` names `Quantity`, `DateTime` names `dateTime`.
+pub fn choice_suffix_names(code: &str, suffix: &str) -> bool {
+    let (mut a, mut b) = (code.chars(), suffix.chars());
+    match (a.next(), b.next()) {
+        (Some(x), Some(y)) => x.to_ascii_uppercase() == y && a.as_str() == b.as_str(),
+        _ => false,
+    }
+}
+
 /// `dateTime` → `DateTime`: the suffix of a choice element's JSON name.
 fn upper_first(code: &str) -> String {
     let mut chars = code.chars();

@@ -1,5 +1,7 @@
-//! Evaluation speed of a few US Core and R4 core invariants on a Patient: each expression is
-//! parsed once, then evaluated many times. `cargo bench -p fhirpath --bench eval`.
+//! Evaluation speed of a few US Core and R4 core invariants on a Patient, and of the Bundle
+//! invariants that iterate over every entry on a 100-entry transaction Bundle (throughput in
+//! entries): each expression is parsed once, then evaluated many times.
+//! `cargo bench -p fhirpath --bench eval`.
 
 use std::hint::black_box;
 
@@ -27,6 +29,40 @@ const INVARIANTS: [(&str, &str); 6] = [
     ),
     ("birthDate-past", "birthDate < today()"),
 ];
+
+/// The Bundle invariants evaluated once per entry (R4 core `Bundle`).
+const BUNDLE_INVARIANTS: [(&str, &str); 3] = [
+    (
+        "bdl-3",
+        "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or %resource.type = 'history'))",
+    ),
+    (
+        "bdl-4",
+        "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = 'transaction-response' or %resource.type = 'history'))",
+    ),
+    (
+        "bdl-7",
+        "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()",
+    ),
+];
+
+/// How many entries the benchmark Bundle has.
+const ENTRIES: u64 = 100;
+
+/// A transaction Bundle of `ENTRIES` Observations, each with a fullUrl and a request.
+fn bundle() -> Value {
+    let entries: Vec<Value> = (0..ENTRIES)
+        .map(|i| {
+            serde_json::json!({
+                "fullUrl": format!("urn:uuid:00000000-0000-5000-8000-{i:012}"),
+                "resource": {"resourceType": "Observation", "status": "final",
+                    "code": {"text": "heart rate"}},
+                "request": {"method": "POST", "url": "Observation"}
+            })
+        })
+        .collect();
+    serde_json::json!({"resourceType": "Bundle", "type": "transaction", "entry": entries})
+}
 
 /// The R4 example Patient from the shared corpus, or a small inline one when it is absent.
 fn patient() -> Value {
@@ -71,6 +107,26 @@ fn bench(c: &mut Criterion) {
     group.bench_function("parse-us-core-6", |b| {
         b.iter(|| black_box(Expression::parse(black_box(INVARIANTS[2].1)).is_ok()))
     });
+    group.finish();
+
+    let bundle = bundle();
+    let mut group = c.benchmark_group("fhirpath-bundle-entries");
+    group.throughput(Throughput::Elements(ENTRIES));
+    for (name, text) in BUNDLE_INVARIANTS {
+        let Ok(expression) = Expression::parse(text) else {
+            eprintln!("{name}: does not parse");
+            continue;
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(
+                    expression
+                        .evaluate(black_box(&bundle), &env)
+                        .map(|r| r.len()),
+                )
+            })
+        });
+    }
     group.finish();
 }
 

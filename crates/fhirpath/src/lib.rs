@@ -168,6 +168,10 @@ impl std::fmt::Debug for Scope<'_> {
     }
 }
 
+/// The [`Expression::result_key`] of a value without any of the expression's members
+/// (presence keys use at most 31 bits, so they never equal it).
+pub const ALL_ABSENT: u32 = u32::MAX;
+
 /// A parsed FHIRPath expression: parse once, evaluate many times.
 #[derive(Debug, Clone)]
 pub struct Expression {
@@ -240,6 +244,30 @@ impl Expression {
             }
         }
         Some(key)
+    }
+
+    /// A key under which the result on `value` (of type `type_name`) can be remembered: two
+    /// values of that type with the same key give the same result. The
+    /// [`presence_key`](Expression::presence_key) for a presence-only expression, else
+    /// [`ALL_ABSENT`] when `value` has none of the [`focus_members`](Expression::focus_members)
+    /// in any form (`name`, `_name`, a choice `nameType`: any member starting with the name
+    /// counts, which errs towards evaluating); `None` otherwise.
+    pub fn result_key(&self, value: &Value, type_name: &str) -> Option<u32> {
+        if let Some(key) = self.presence_key(value, type_name) {
+            return Some(key);
+        }
+        let members = self.focus_members.as_deref()?;
+        let Value::Object(object) = value else {
+            return None;
+        };
+        let lacks_all = object.keys().all(|key| {
+            let key = key.strip_prefix('_').unwrap_or(key);
+            // The first byte first: most keys differ there, and it spares a `memcmp` call.
+            !members.iter().any(|name| {
+                key.as_bytes().first() == name.as_bytes().first() && key.starts_with(&**name)
+            })
+        });
+        lacks_all.then_some(ALL_ABSENT)
     }
 
     /// Evaluates the expression on `resource` (also `%resource` and `%context`).

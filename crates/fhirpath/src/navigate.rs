@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use fhir::r4_types::TypeKind;
+use fhir::r4_types::{TypeKind, choice_suffix_names};
 use serde_json::{Map, Value};
 
 use crate::EvalError;
@@ -96,7 +96,7 @@ pub(crate) fn navigate<'a>(
             if let Some(index) = element
                 .types
                 .iter()
-                .position(|t| type_suffix_is(&t.code, suffix))
+                .position(|t| choice_suffix_names(&t.code, suffix))
                 && !present.iter().any(|(_, k)| *k == key)
             {
                 present.push((index, key));
@@ -166,7 +166,7 @@ pub(crate) fn plain_presence(
             || !element
                 .types
                 .iter()
-                .any(|t| type_suffix_is(&t.code, suffix))
+                .any(|t| choice_suffix_names(&t.code, suffix))
         {
             return None;
         }
@@ -200,15 +200,6 @@ pub(crate) fn member<'a>(
             element: name.to_owned(),
         }),
         _ => Ok(out),
-    }
-}
-
-/// True when the member suffix `Quantity`/`DateTime` names type `Quantity`/`dateTime`.
-fn type_suffix_is(code: &str, suffix: &str) -> bool {
-    let (mut a, mut b) = (code.chars(), suffix.chars());
-    match (a.next(), b.next()) {
-        (Some(x), Some(y)) => x.to_ascii_uppercase() == y && a.as_str() == b.as_str(),
-        _ => false,
     }
 }
 

@@ -268,20 +268,20 @@ impl Validator {
     /// Validates `resource` against its base definition, its declared `meta.profile`s and
     /// `options.profiles`. A Bundle's entries are validated too, each in the Bundle's context.
     pub fn validate(&self, resource: &Value, options: &ValidateOptions) -> Outcome {
-        let fetch = self.fetcher.is_some() && self.checks.references == ReferencePolicy::CheckValid;
-        let visiting: Vec<String> = if fetch {
-            resource_key(resource).into_iter().collect()
-        } else {
-            Vec::new()
+        let fetcher = self
+            .fetcher
+            .as_ref()
+            .filter(|_| self.checks.references == ReferencePolicy::CheckValid);
+        // The resources being fetched, to stop at cycles; only kept when fetching.
+        let visiting: Vec<String> = match fetcher {
+            Some(_) => resource_key(resource).into_iter().collect(),
+            None => Vec::new(),
         };
-        let fetching = match (&self.fetcher, self.checks.references) {
-            (Some(fetcher), ReferencePolicy::CheckValid) => Some(Fetching {
-                fetcher: fetcher.as_ref(),
-                walk: &self.walk,
-                visiting: &visiting,
-            }),
-            _ => None,
-        };
+        let fetching = fetcher.map(|fetcher| Fetching {
+            fetcher: fetcher.as_ref(),
+            walk: &self.walk,
+            visiting: &visiting,
+        });
         let cx = Cx {
             registry: &self.registry,
             invariants: &self.invariants,

@@ -31,6 +31,7 @@ mod shape;
 mod slicing;
 mod xhtml;
 
+use fhir::r4_types::choice_suffix_names;
 use serde_json::{Map, Value};
 use smallvec::SmallVec;
 
@@ -169,20 +170,19 @@ impl<'a> Def<'a> {
 
     /// The child whose JSON member name is `key`, with the type a choice suffix selects.
     fn child(self, key: &str) -> Option<(Def<'a>, Option<&'a str>)> {
-        if let Some(exact) = self.ix.child_named(self.el, key) {
-            if let Some(c) = exact {
-                return Some((self.at(c), None));
-            }
-            // No child of that name: only a choice can match, in the order of the children.
-            return self
-                .children()
-                .iter()
-                .find_map(|&c| self.choice_match(c, key));
-        }
         let names = self.ix.child_names(self.el);
-        if let Some(exact) = names.iter().find(|c| !c.choice && *c.name == *key) {
-            return Some((self.at(exact.el), None));
+        // By the name map of a wide element, else by scanning the names.
+        let exact = match self.ix.child_named(self.el, key) {
+            Some(found) => found,
+            None => names
+                .iter()
+                .find(|c| !c.choice && *c.name == *key)
+                .map(|c| c.el),
+        };
+        if let Some(c) = exact {
+            return Some((self.at(c), None));
         }
+        // No child of that name: only a choice can match, in the order of the children.
         names
             .iter()
             .filter(|c| c.choice && key.starts_with(&*c.name))
@@ -198,17 +198,8 @@ impl<'a> Def<'a> {
         let t = element
             .types
             .iter()
-            .find(|t| type_suffix_is(&t.code, suffix))?;
+            .find(|t| choice_suffix_names(&t.code, suffix))?;
         Some((self.at(c), Some(t.code.as_str())))
-    }
-}
-
-/// True when the member suffix `Quantity`/`String` names type `Quantity`/`string`.
-pub(crate) fn type_suffix_is(code: &str, suffix: &str) -> bool {
-    let (mut a, mut b) = (code.chars(), suffix.chars());
-    match (a.next(), b.next()) {
-        (Some(x), Some(y)) => x.to_ascii_uppercase() == y && a.as_str() == b.as_str(),
-        _ => false,
     }
 }
 
@@ -613,8 +604,10 @@ impl<'a> Walker<'a> {
     /// Walks one value of element `def` whose type is `type_code`.
     fn walk_value(&mut self, def: Def<'a>, value: &'a Value, type_code: &'a str) {
         let Some(element) = def.element() else { return };
+        // The precomputed facts of this type of the element, looked up once per value.
+        let known = type_body(def, type_code);
         if is_primitive(type_code) {
-            let info = match type_body(def, type_code) {
+            let info = match known {
                 Some(body) => body.primitive.and_then(|p| self.cache.primitive_at(p)),
                 None => self.cache.primitive(type_code),
             };
@@ -636,7 +629,7 @@ impl<'a> Walker<'a> {
             self.error(IssueType::Structure, "structure-not-object", message);
             return;
         };
-        if def.el != 0 && self.is_resource_type(def, type_code) {
+        if def.el != 0 && self.is_resource_type(known, type_code) {
             self.walk_nested(def, value);
             return;
         }
@@ -650,7 +643,7 @@ impl<'a> Walker<'a> {
             quantity::check(self, element, object);
         }
         fixed::check(self, element, value);
-        let mut body = self.body(def, type_code);
+        let mut body = self.body_known(def, type_code, known);
         let mut url = self.holder.url;
         if type_code == "Extension" {
             url = object.member("url").and_then(Value::as_str);
@@ -664,7 +657,7 @@ impl<'a> Walker<'a> {
             && body.el == 0
             && !std::ptr::eq(body.sd, def.sd)
         {
-            match self.root_invariants(def, body, type_code) {
+            match self.root_invariants(known, body) {
                 Some(false) => {}
                 Some(true) => self.type_root_rules(element, body, value, type_code, true),
                 None => self.type_root_rules(element, body, value, type_code, false),
@@ -792,6 +785,16 @@ impl<'a> Walker<'a> {
     /// The definition of a complex value's members: the element's children, its
     /// `contentReference` target, its type profile, or the base definition of its type.
     fn body(&self, def: Def<'a>, type_code: &str) -> Option<Def<'a>> {
+        self.body_known(def, type_code, type_body(def, type_code))
+    }
+
+    /// As [`Walker::body`], with the type's precomputed facts already looked up.
+    fn body_known(
+        &self,
+        def: Def<'a>,
+        type_code: &str,
+        known: Option<index::TypeBody>,
+    ) -> Option<Def<'a>> {
         let element = def.element()?;
         if !def.children().is_empty() {
             return Some(def);
@@ -803,7 +806,7 @@ impl<'a> Walker<'a> {
             let el = def.sd.elements.iter().position(|e| e.id == id)?;
             return Some(Def { el, ..def });
         }
-        if let Some(body) = type_body(def, type_code) {
+        if let Some(body) = known {
             let position = body.structure?;
             let sd = self.cx.registry.structure_at(position as usize)?;
             let ix = self.cache.index_at(position)?;
@@ -815,20 +818,21 @@ impl<'a> Walker<'a> {
         self.def(structure, 0)
     }
 
-    /// Whether the root of `body` (the type definition a value of `def` typed `type_code` is
-    /// walked against) has invariants the element does not repeat, when `body` is the
-    /// precomputed one (`None` otherwise, such as an extension's own definition).
-    fn root_invariants(&self, def: Def<'a>, body: Def<'a>, type_code: &str) -> Option<bool> {
-        let known = type_body(def, type_code)?;
+    /// Whether the root of `body` (the type definition a value is walked against) has
+    /// invariants the element does not repeat, when `body` is the precomputed one of `known`
+    /// (`None` otherwise, such as an extension's own definition).
+    fn root_invariants(&self, known: Option<index::TypeBody>, body: Def<'a>) -> Option<bool> {
+        let known = known?;
         let precomputed = known
             .structure
             .and_then(|position| self.cx.registry.structure_at(position as usize))?;
         std::ptr::eq(precomputed, body.sd).then_some(known.root_invariants)
     }
 
-    /// Whether a value of `def` typed `type_code` is a nested resource.
-    fn is_resource_type(&self, def: Def<'a>, type_code: &str) -> bool {
-        match type_body(def, type_code) {
+    /// Whether a value typed `type_code` (with the element's precomputed facts `known`) is a
+    /// nested resource.
+    fn is_resource_type(&self, known: Option<index::TypeBody>, type_code: &str) -> bool {
+        match known {
             Some(body) => body.is_resource,
             None => self
                 .cache

@@ -120,7 +120,9 @@ pub fn check(
     );
 }
 
-/// The ValueSet of `element`'s binding as [`check`] finds it (`None` when not loaded).
+/// The ValueSet of `element`'s binding as [`check`] finds it: by canonical as referenced from
+/// `structure`'s package, a versioned canonical falling back to the url alone (`None` when
+/// not loaded).
 pub fn bound_value_set<'r>(
     registry: &'r crate::Registry,
     structure: &StructureDef,
@@ -396,8 +398,6 @@ fn not_member(
     )
 }
 
-/// The value set by canonical as referenced from package `from`; a versioned canonical falls
-/// back to the url alone.
 /// `'Name' (url|version)`, as the Java validator names a value set.
 fn value_set_label(value_set: &ValueSet) -> String {
     let name = value_set.name.as_deref().unwrap_or(&value_set.url);

@@ -141,14 +141,10 @@ pub fn corrected(text: &str) -> Cow<'_, str> {
     Cow::Borrowed(text)
 }
 
-/// One compiled invariant, with results it gave that depend on less than the whole value,
-/// by focus type and key:
-/// - on foci that had none of the members it reads ([`Expression::focus_members`]): the
-///   result depends on the type alone (`dom-2`…`dom-5` on every resource without
-///   `contained`); key [`ALL_ABSENT`];
-/// - for an expression that reads members only through `exists()`/`empty()`
-///   ([`Expression::presence_key`]): the result depends on which are present (`qty-3`,
-///   `bdl-5`); key: a bit per member.
+/// One compiled invariant, with the results it gave by focus type and
+/// [`Expression::result_key`]: on foci without any of the members it reads (`dom-2`…`dom-5`
+/// on every resource without `contained`), or, for an expression that reads members only
+/// through `exists()`/`empty()`, by which of them are present (`qty-3`, `bdl-5`, `obs-6`).
 #[derive(Debug)]
 struct Entry {
     published: String,
@@ -168,13 +164,9 @@ type Verdict = Result<bool, String>;
 /// At most this many (focus type, key) pairs keep a result per expression.
 const MAX_TYPES_PER_EXPRESSION: usize = 64;
 
-/// The key of a result on a focus without any of the expression's members (presence keys
-/// use at most 31 bits, so they never equal it).
-const ALL_ABSENT: u32 = u32::MAX;
-
 impl Entry {
-    /// The result on a focus of `focus_type` without the expression's members: remembered,
-    /// else `evaluate`d and remembered.
+    /// The result on a focus of `focus_type` whose result key is `key`: remembered, else
+    /// `evaluate`d and remembered.
     fn remembered(
         &self,
         focus_type: &str,
@@ -395,9 +387,6 @@ fn check_except(
     }
     let env = &*NO_VARIABLES;
     let focus_type = focus_type(element, type_code);
-    // Whether `value` lacks the last member list asked about (dom-2…dom-5 all ask about
-    // `contained`).
-    let mut last_lacks: Option<(&[Box<str>], bool)> = None;
     for constraint in &element.constraints {
         let loaded = constraint
             .expression
@@ -463,30 +452,10 @@ fn check_except(
             expr.evaluate_with(scope, env, is_true)
                 .map_err(|error| error.to_string())
         };
-        let cached_members = entry
-            .and_then(|entry| entry.compiled.as_ref().ok())
-            .and_then(Expression::focus_members);
-        let presence = entry.and_then(|_| expr.presence_key(value, focus_type));
-        let verdict = match (entry, cached_members) {
-            (Some(entry), _) if let Some(key) = presence => {
-                entry.remembered(focus_type, key, evaluate)
-            }
-            (Some(entry), Some(members)) => {
-                let lacks = match last_lacks {
-                    Some((asked, answer)) if asked == members => answer,
-                    _ => {
-                        let answer = lacks_all(value, members);
-                        last_lacks = Some((members, answer));
-                        answer
-                    }
-                };
-                if lacks {
-                    entry.remembered(focus_type, ALL_ABSENT, evaluate)
-                } else {
-                    evaluate()
-                }
-            }
-            _ => evaluate(),
+        // Only the cache's own expressions keep results.
+        let verdict = match entry.zip(expr.result_key(value, focus_type)) {
+            Some((entry, key)) => entry.remembered(focus_type, key, evaluate),
+            None => evaluate(),
         };
         match verdict {
             Ok(true) => {}
@@ -514,19 +483,6 @@ fn check_except(
             )),
         }
     }
-}
-
-/// Whether the object `value` has none of `members`, in any form: `name`, `_name`, or a
-/// choice `nameType` (any member starting with the name counts, which errs towards
-/// evaluating).
-fn lacks_all(value: &Value, members: &[Box<str>]) -> bool {
-    let Value::Object(object) = value else {
-        return false;
-    };
-    object.keys().all(|key| {
-        let key = key.strip_prefix('_').unwrap_or(key);
-        !members.iter().any(|name| key.starts_with(&**name))
-    })
 }
 
 /// The type name the FHIRPath engine knows the focus by: a backbone element by its path

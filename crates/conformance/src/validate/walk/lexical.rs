@@ -221,36 +221,26 @@ fn time_and_zone(bytes: &[u8]) -> bool {
     bytes.strip_prefix(b"T").and_then(clock).is_some_and(zone)
 }
 
+/// `YYYY`, `YYYY-MM` or `YYYY-MM-DD` at the start of `bytes`: what follows the longest of
+/// them, and whether it reached the day (what follows a shorter one can only be rejected).
+fn partial_date(bytes: &[u8]) -> Option<(&[u8], bool)> {
+    let after_year = year(bytes)?;
+    let Some(after_month) = month(after_year) else {
+        return Some((after_year, false));
+    };
+    Some(match day(after_month) {
+        Some(after_day) => (after_day, true),
+        None => (after_month, false),
+    })
+}
+
 fn date(text: &str) -> bool {
-    let Some(rest) = year(text.as_bytes()) else {
-        return false;
-    };
-    if rest.is_empty() {
-        return true;
-    }
-    let Some(rest) = month(rest) else {
-        return false;
-    };
-    rest.is_empty() || day(rest).is_some_and(<[u8]>::is_empty)
+    partial_date(text.as_bytes()).is_some_and(|(rest, _)| rest.is_empty())
 }
 
 fn date_time(text: &str) -> bool {
-    let Some(rest) = year(text.as_bytes()) else {
-        return false;
-    };
-    if rest.is_empty() {
-        return true;
-    }
-    let Some(rest) = month(rest) else {
-        return false;
-    };
-    if rest.is_empty() {
-        return true;
-    }
-    let Some(rest) = day(rest) else {
-        return false;
-    };
-    rest.is_empty() || time_and_zone(rest)
+    partial_date(text.as_bytes())
+        .is_some_and(|(rest, to_day)| rest.is_empty() || (to_day && time_and_zone(rest)))
 }
 
 fn instant(text: &str) -> bool {

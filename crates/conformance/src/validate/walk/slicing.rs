@@ -11,7 +11,9 @@
 use serde_json::Value;
 
 use super::path::Seg;
-use super::{Def, Walker, fixed, is_primitive, type_suffix_is};
+use fhir::r4_types::choice_suffix_names;
+
+use super::{Def, Walker, fixed, is_primitive};
 use crate::model::{
     BindingStrength, CodeList, Discriminator, DiscriminatorKind, Expansion, Max, SlicingRules,
     StructureKind,
@@ -390,7 +392,7 @@ fn expect<'a>(walker: &Walker<'a>, slice: Def<'a>, discriminator: &Discriminator
 }
 
 fn same_type(code: &str, other: &str) -> bool {
-    code == other || type_suffix_is(code, other) || type_suffix_is(other, code)
+    code == other || choice_suffix_names(code, other) || choice_suffix_names(other, code)
 }
 
 fn matches<'a>(
