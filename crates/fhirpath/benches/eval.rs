@@ -84,49 +84,36 @@ fn patient() -> Value {
     })
 }
 
-fn bench(c: &mut Criterion) {
-    let patient = patient();
+/// Times each of `invariants` on `input`, in a group counting `elements` per evaluation.
+fn bench_invariants(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    invariants: &[(&str, &str)],
+    input: &Value,
+    elements: u64,
+) {
     let env = Environment::default();
-    let mut group = c.benchmark_group("fhirpath-eval");
-    group.throughput(Throughput::Elements(1));
-    for (name, text) in INVARIANTS {
+    group.throughput(Throughput::Elements(elements));
+    for &(name, text) in invariants {
         let Ok(expression) = Expression::parse(text) else {
             eprintln!("{name}: does not parse");
             continue;
         };
         group.bench_function(name, |b| {
-            b.iter(|| {
-                black_box(
-                    expression
-                        .evaluate(black_box(&patient), &env)
-                        .map(|r| r.len()),
-                )
-            })
+            b.iter(|| black_box(expression.evaluate(black_box(input), &env).map(|r| r.len())))
         });
     }
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fhirpath-eval");
+    bench_invariants(&mut group, &INVARIANTS, &patient(), 1);
     group.bench_function("parse-us-core-6", |b| {
         b.iter(|| black_box(Expression::parse(black_box(INVARIANTS[2].1)).is_ok()))
     });
     group.finish();
 
-    let bundle = bundle();
     let mut group = c.benchmark_group("fhirpath-bundle-entries");
-    group.throughput(Throughput::Elements(ENTRIES));
-    for (name, text) in BUNDLE_INVARIANTS {
-        let Ok(expression) = Expression::parse(text) else {
-            eprintln!("{name}: does not parse");
-            continue;
-        };
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                black_box(
-                    expression
-                        .evaluate(black_box(&bundle), &env)
-                        .map(|r| r.len()),
-                )
-            })
-        });
-    }
+    bench_invariants(&mut group, &BUNDLE_INVARIANTS, &bundle(), ENTRIES);
     group.finish();
 }
 
